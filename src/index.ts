@@ -1,0 +1,17 @@
+/**
+ * crab-ser: a WebGPU tensor engine with autograd, and the Crab speech-emotion model on it.
+ *
+ * ```ts
+ * import { ready, fromArray, ops, releaseDevice } from 'crab-ser';
+ * await ready();
+ * const y = ops.matmul(fromArray([[1, 2], [3, 4]]), fromArray([[5], [6]]));
+ * console.log(await y.toArray());
+ * releaseDevice();
+ * ```
+ * @module
+ */
+export * from './tensor/tensor.js';
+export { initDevice, releaseDevice, deviceInfo, NoAdapterError, type DeviceInfo } from './tensor/device.js';
+export { memoryStats, resetPeak, trimPool, type MemoryStats } from './tensor/pool.js';
+export { flush, sync, dispatches } from './tensor/runtime.js';
+export * as ops from './kernels/index.js';

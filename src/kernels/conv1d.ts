@@ -1,0 +1,65 @@
+/**
+ * conv1d — `F.conv1d(x, w, b, stride, padding, groups=G)` for x [B, Cin, T], w [Cout, Cin/G, K],
+ * composed as im2col (`wgsl/im2col.wgsl`) + one batched matmul over the groups:
+ *   cols [G, Cg·K, B·Tout] = im2col(x);  y' [G, Cout/G, B·Tout] = w' · cols;  y = permute(y') + b
+ * The im2col backward (col2im) gathers, so it is deterministic. Gradients of w and x come from
+ * the matmul's backward. Tout = floor((T + 2·pad − K) / stride) + 1.
+ * @module
+ */
+import source from '../../wgsl/im2col.wgsl';
+import { Tensor, record, fmt } from '../tensor/tensor.js';
+import { expectDType, launch1d } from './util.js';
+import { matmul } from './matmul.js';
+import { permute } from './copy.js';
+import { add } from './binary.js';
+
+/** The im2col kernel (and its col2im backward). */
+export const im2colKernel = { stem: 'im2col', source };
+
+/** Convolution options (PyTorch names). */
+export interface Conv1dOptions {
+  stride?: number;
+  padding?: number;
+  groups?: number;
+}
+
+/** Unfolds x [B, Cin, T] into [G, (Cin/G)·K, B·Tout]. */
+export function im2col(x: Tensor, K: number, stride: number, pad: number, groups: number): Tensor {
+  const [B, Cin, T] = x.shape as [number, number, number];
+  const Tout = Math.floor((T + 2 * pad - K) / stride) + 1;
+  const Cg = Cin / groups;
+  const cols = new Tensor([groups, Cg * K, B * Tout], 'f32');
+  const params = [B, Cin, T, Tout, K, stride, pad, groups];
+  launch1d(im2colKernel, cols.size, [x.buffer, cols.buffer], params);
+  return record('im2col', cols, [x], (g) => {
+    const dx = new Tensor(x.shape, 'f32');
+    launch1d(im2colKernel, dx.size, [g.buffer, dx.buffer], params, undefined, 'backward');
+    return [dx];
+  });
+}
+
+/** 1-D convolution (cross-correlation, as PyTorch). */
+export function conv1d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv1dOptions = {}): Tensor {
+  const { stride = 1, padding = 0, groups = 1 } = opts;
+  expectDType('conv1d', 'f32', x, w);
+  if (x.ndim !== 3 || w.ndim !== 3) throw new Error(`conv1d: expected x [B, Cin, T] and w [Cout, Cin/groups, K], got ${fmt(x.shape)} and ${fmt(w.shape)}`);
+  const [B, Cin, T] = x.shape as [number, number, number];
+  const [Cout, Cg, K] = w.shape as [number, number, number];
+  if (Cin % groups || Cout % groups || Cg * groups !== Cin) {
+    throw new Error(`conv1d: weight ${fmt(w.shape)} does not fit input ${fmt(x.shape)} with groups=${groups} (need Cin/groups = ${Cin / groups})`);
+  }
+  const Tout = Math.floor((T + 2 * padding - K) / stride) + 1;
+  if (Tout < 1) throw new Error(`conv1d: input length ${T} is shorter than the kernel ${K} (padding ${padding})`);
+  const cols = im2col(x, K, stride, padding, groups);
+  const wg = w.reshape([groups, Cout / groups, Cg * K]);
+  const yg = matmul(wg, cols); // [G, Cout/G, B·Tout]
+  const y = permute(yg.reshape([Cout, B, Tout]), [1, 0, 2]);
+  if (!y.requiresGrad) {
+    cols.dispose();
+    yg.dispose();
+  }
+  if (!b) return y;
+  const out = add(y, b.reshape([Cout, 1]));
+  if (!out.requiresGrad) y.dispose();
+  return out;
+}

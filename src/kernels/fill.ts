@@ -1,0 +1,19 @@
+/**
+ * fill — `out[i] = value + step·i` (zeros, ones, full, arange). No host upload, so creating a
+ * constant never forces a submit.
+ * @module
+ */
+import source from '../../wgsl/fill.wgsl';
+import { f32 } from '../tensor/runtime.js';
+import { setFill, type Tensor } from '../tensor/tensor.js';
+import { launch1d } from './util.js';
+
+/** The fill kernel. */
+export const fillKernel = { stem: 'fill', source };
+
+/** Writes `value + step·i` into every element of `out` (in place). */
+export function fillInto(out: Tensor, value: number, step: number): void {
+  if (out.dtype === 'f32') launch1d(fillKernel, out.size, [out.buffer], [out.size, f32(value), f32(step), 0, 0]);
+  else launch1d(fillKernel, out.size, [out.buffer], [out.size, f32(0), f32(0), value | 0, step | 0], undefined, 'main_i32');
+}
+setFill(fillInto);

@@ -1,0 +1,140 @@
+/**
+ * matmul — `C = op(A) · op(B)`, 2-D or batched, where op is identity or transpose
+ * (`transA`, `transB`): transposed operands are read in place, never copied.
+ * PyTorch: `torch.matmul(a, b)`, `a.mT`, `b.mT`; `linear` = `matmul(x, W, {transB: true}) + b`.
+ *
+ * Variants (same math, chosen per adapter, see {@link matmulVariant}):
+ * - `matmul.wgsl` — portable: 64×64 tiles in workgroup memory, 4×4 register block per thread.
+ * - `matmul.subgroup.wgsl` — lavapipe-fast: A shared across lanes with `subgroupBroadcast`,
+ *   8 vec4 accumulators per thread; needs K % 4 = 0, N % 4 = 0 and subgroups ≥ 8 lanes.
+ *
+ * Backward (C = A·B): dA = dC·Bᵀ, dB = Aᵀ·dC, each again a matmul with transpose flags, summed
+ * over broadcast batch dimensions. FLOPs: 2·batch·M·N·K.
+ * @module
+ */
+import tiledSource from '../../wgsl/matmul.wgsl';
+import subgroupSource from '../../wgsl/matmul.subgroup.wgsl';
+import { deviceInfo } from '../tensor/device.js';
+import { dispatch } from '../tensor/runtime.js';
+import { Tensor, record, fmt, numel } from '../tensor/tensor.js';
+import { expectDType } from './util.js';
+import { broadcastShapes } from './binary.js';
+import { broadcastTo } from './copy.js';
+import { sumTo } from './reduce.js';
+
+/** The portable tiled kernel. */
+export const matmulKernel = { stem: 'matmul', source: tiledSource };
+/** The subgroup-broadcast kernel (entry points nn, nt, tn). */
+export const matmulSubgroupKernel = { stem: 'matmul.subgroup', source: subgroupSource };
+
+/** Transpose flags. */
+export interface MatmulOptions {
+  /** Read A as transposed: A is stored [..., K, M]. */
+  transA?: boolean;
+  /** Read B as transposed: B is stored [..., N, K] (a Linear weight). */
+  transB?: boolean;
+}
+
+/** Which kernel variant runs a problem. */
+export type MatmulVariant = 'tiled' | 'subgroup';
+
+let forced: MatmulVariant | null = null;
+/** Forces a variant (tests and benchmarks); `null` restores the automatic choice. */
+export function forceMatmulVariant(v: MatmulVariant | null): void {
+  forced = v;
+}
+
+/**
+ * The variant for a problem: the subgroup kernel where it applies on CPU adapters (lavapipe),
+ * where workgroup memory is slow; the tiled kernel on GPUs, where workgroup memory tiling wins.
+ * The bench (`npm run bench -- kernels`) times both.
+ */
+export function matmulVariant(M: number, N: number, K: number, transA: boolean, transB: boolean): MatmulVariant {
+  const info = deviceInfo();
+  const subgroupOk = info.hasSubgroups && (info.subgroupMinSize >= 8 || (info.subgroupMinSize === 0 && info.isCpu)) &&
+    K % 4 === 0 && N % 4 === 0 && !(transA && transB) && M > 0;
+  if (forced) return forced === 'subgroup' && subgroupOk ? 'subgroup' : 'tiled';
+  return subgroupOk && info.isCpu ? 'subgroup' : 'tiled';
+}
+
+/** Launches one (batched) product into `c`; shapes already checked. */
+function launch(a: Tensor, b: Tensor, c: Tensor, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, aBatch: number, bBatch: number): void {
+  const params = [M, N, K, 0, aBatch, bBatch, M * N, 0];
+  if (matmulVariant(M, N, K, ta, tb) === 'subgroup') {
+    const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
+    dispatch({ ...matmulSubgroupKernel, entry }, {
+      buffers: [a.buffer, b.buffer, c.buffer], params, workgroups: [Math.ceil(N / 4 / 64), Math.ceil(M / 8), batch],
+    });
+  } else {
+    dispatch(matmulKernel, {
+      buffers: [a.buffer, b.buffer, c.buffer], params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0 },
+      workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), batch],
+    });
+  }
+}
+
+/** `op(a) · op(b)` over the last two dimensions, broadcasting the leading (batch) dimensions. */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const ta = !!opts.transA;
+  const tb = !!opts.transB;
+  expectDType('matmul', 'f32', a, b);
+  if (a.ndim < 2 || b.ndim < 2) throw new Error(`matmul: both operands need at least 2 dimensions, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const M = ta ? ac : ar;
+  const K = ta ? ar : ac;
+  const Kb = tb ? bc : br;
+  const N = tb ? br : bc;
+  if (K !== Kb) {
+    throw new Error(`matmul: inner dimensions differ: ${fmt(a.shape)}${ta ? 'ᵀ' : ''} · ${fmt(b.shape)}${tb ? 'ᵀ' : ''} (K = ${K} vs ${Kb})`);
+  }
+  const aBatchShape = a.shape.slice(0, -2);
+  const bBatchShape = b.shape.slice(0, -2);
+  // A batched A times a 2-D B is one big 2-D product: fold the batch into M.
+  if (!ta && aBatchShape.length > 0 && numel(bBatchShape) === 1) {
+    const a2 = a.reshape([numel(aBatchShape) * M, K]);
+    const b2 = bBatchShape.length ? b.reshape([b.shape.at(-2)!, b.shape.at(-1)!]) : b;
+    const c2 = matmul(a2, b2, opts);
+    return c2.reshape([...aBatchShape, M, N]);
+  }
+  const batchShape = broadcastShapes('matmul', aBatchShape, bBatchShape);
+  const batch = numel(batchShape);
+  let A = a;
+  let B = b;
+  const aN = numel(aBatchShape);
+  const bN = numel(bBatchShape);
+  // Batches that differ other than by being 1 are expanded (rare: not used by the models).
+  if (aN !== batch && aN !== 1) A = broadcastTo(a, [...batchShape, ar, ac]);
+  if (bN !== batch && bN !== 1) B = broadcastTo(b, [...batchShape, br, bc]);
+  const out = new Tensor([...batchShape, M, N], 'f32');
+  launch(A, B, out, batch, M, N, K, ta, tb, numel(A.shape.slice(0, -2)) === 1 ? 0 : M * K, numel(B.shape.slice(0, -2)) === 1 ? 0 : K * N);
+  return record('matmul', out, [A, B], (g) => {
+    let dA: Tensor | null = null;
+    let dB: Tensor | null = null;
+    if (A.requiresGrad) {
+      dA = !ta ? matmul(g, B, { transB: !tb }) : matmul(B, g, { transA: tb, transB: true });
+      dA = sumTo(dA, A.shape);
+    }
+    if (B.requiresGrad) {
+      dB = !tb ? matmul(A, g, { transA: !ta }) : matmul(g, A, { transA: true, transB: ta });
+      dB = sumTo(dB, B.shape);
+    }
+    return [dA, dB];
+  });
+}
+
+/** `x · Wᵀ + b` with `W` stored [out, in] as in `nn.Linear` / Hugging Face checkpoints. */
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+  const y = matmul(x, w, { transB: true });
+  if (!b) return y;
+  const out = addBias(y, b);
+  return out;
+}
+
+let addBias: (y: Tensor, b: Tensor) => Tensor = () => {
+  throw new Error('not wired');
+};
+/** @internal */
+export function setMatmulAdd(f: (y: Tensor, b: Tensor) => Tensor): void {
+  addBias = f;
+}

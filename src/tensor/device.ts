@@ -1,0 +1,147 @@
+/**
+ * The one GPU device of the process.
+ *
+ * Dawn's Node binding keeps Node alive while its `create()` object is referenced, and crashes if
+ * that object is garbage-collected while work is pending. So it is held here, in one module-level
+ * slot, for the device's whole life, and released once by {@link releaseDevice}.
+ * @module
+ */
+import { create, globals } from 'webgpu';
+
+/** Thrown when no WebGPU adapter can be found; its message says how to get one. */
+export class NoAdapterError extends Error {
+  constructor(detail: string) {
+    super(
+      `crab-ser: no WebGPU adapter found (${detail}).\n` +
+        `  Fix: run \`bash scripts/setup-gpu.sh\` (as root on Debian/Ubuntu it installs Mesa's lavapipe,\n` +
+        `  a software Vulkan driver; elsewhere it prints what to install). A real GPU needs its Vulkan driver.\n` +
+        `  Also make sure XDG_RUNTIME_DIR points at a writable folder.`,
+    );
+    this.name = 'NoAdapterError';
+  }
+}
+
+/** What the engine knows about the device it runs on. */
+export interface DeviceInfo {
+  /** Adapter description, e.g. `mesa llvmpipe` or `nvidia ...`. */
+  name: string;
+  /** True for software rasterizers (lavapipe / SwiftShader): kernel choices differ there. */
+  isCpu: boolean;
+  hasSubgroups: boolean;
+  hasF16: boolean;
+  hasTimestamps: boolean;
+  /** Smallest and largest subgroup size the adapter reports (0 when unknown). */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
+  limits: GPUSupportedLimits;
+}
+
+interface Held {
+  gpu: GPU;
+  device: GPUDevice;
+  info: DeviceInfo;
+}
+
+let held: Held | null = null;
+let pending: Promise<Held> | null = null;
+let lostReason: string | null = null;
+const uncaptured: string[] = [];
+
+/** Errors Dawn reported asynchronously; {@link throwPendingErrors} turns them into a JS error. */
+export function throwPendingErrors(): void {
+  if (lostReason) throw new Error(`crab-ser: the GPU device was lost: ${lostReason}`);
+  if (uncaptured.length) {
+    const msg = uncaptured.splice(0).join('\n');
+    throw new Error(`crab-ser: WebGPU error:\n${msg}`);
+  }
+}
+
+/** Creates (once) and returns the device. Requests the adapter's maximum limits and the optional features it has. */
+export async function initDevice(): Promise<Held> {
+  if (held) return held;
+  if (pending) return pending;
+  pending = (async () => {
+    process.env.XDG_RUNTIME_DIR ||= '/tmp';
+    Object.assign(globalThis, globals);
+    const gpu = create([]) as GPU;
+    let adapter: GPUAdapter | null = null;
+    try {
+      adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    } catch (e) {
+      throw new NoAdapterError(String(e));
+    }
+    if (!adapter) throw new NoAdapterError('requestAdapter() returned null');
+    const wanted: GPUFeatureName[] = ['shader-f16', 'subgroups' as GPUFeatureName, 'timestamp-query'];
+    const requiredFeatures = wanted.filter((f) => adapter!.features.has(f));
+    const requiredLimits: Record<string, number> = {};
+    for (const key of [
+      'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
+      'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage',
+    ] as const) {
+      requiredLimits[key] = adapter.limits[key];
+    }
+    const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'crab-ser' });
+    device.addEventListener('uncapturederror', (ev) => {
+      uncaptured.push((ev as GPUUncapturedErrorEvent).error.message);
+    });
+    void device.lost.then((info) => {
+      if (held && info.reason !== 'destroyed') {
+        lostReason = `${info.reason}: ${info.message}`;
+        process.stderr.write(`crab-ser: GPU device lost (${lostReason})\n`);
+      }
+    });
+    const ai = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+    const name = [ai.vendor, ai.architecture, ai.device, ai.description].filter(Boolean).join(' ');
+    const info: DeviceInfo = {
+      name,
+      isCpu: /llvmpipe|lavapipe|swiftshader/i.test(name),
+      hasSubgroups: requiredFeatures.includes('subgroups' as GPUFeatureName),
+      hasF16: requiredFeatures.includes('shader-f16'),
+      hasTimestamps: requiredFeatures.includes('timestamp-query'),
+      subgroupMinSize: ai.subgroupMinSize ?? 0,
+      subgroupMaxSize: ai.subgroupMaxSize ?? 0,
+      limits: device.limits,
+    };
+    held = { gpu, device, info };
+    return held;
+  })();
+  try {
+    return await pending;
+  } finally {
+    pending = null;
+  }
+}
+
+/** The device, which must have been created by {@link initDevice} (tensor creation does that). */
+export function gpuDevice(): GPUDevice {
+  if (!held) throw new Error('crab-ser: the GPU device is not initialised; call `await initDevice()` first');
+  return held.device;
+}
+
+/** Adapter facts (after {@link initDevice}). */
+export function deviceInfo(): DeviceInfo {
+  if (!held) throw new Error('crab-ser: the GPU device is not initialised; call `await initDevice()` first');
+  return held.info;
+}
+
+/** True once {@link initDevice} has finished. */
+export function hasDevice(): boolean {
+  return held !== null;
+}
+
+/** Destroys the device and lets go of Dawn, so a finished script exits by itself. */
+export function releaseDevice(): void {
+  if (!held) return;
+  const h = held;
+  held = null;
+  for (const hook of releaseHooks) hook();
+  h.device.destroy();
+  // Dropping the last reference to `gpu` lets dawn.node stop keeping the event loop alive.
+}
+
+const releaseHooks: Array<() => void> = [];
+/** Runs `hook` when the device is released (caches of GPU objects clear themselves here). */
+export function onRelease(hook: () => void): void {
+  releaseHooks.push(hook);
+}

@@ -1,0 +1,179 @@
+/**
+ * The one dispatch path: every kernel launch in the engine goes through {@link dispatch}.
+ *
+ * - Pipelines are cached by kernel stem + entry point + specialization constants. Shapes travel
+ *   as uniforms, so one pipeline serves every shape.
+ * - Dispatches are recorded into one compute pass and submitted together when a result is read
+ *   back, before a host upload, or past {@link MAX_BATCH} dispatches. Uniforms of a batch live in
+ *   one arena buffer (256-byte slots), written once per submit.
+ * - Every `.wgsl` kernel binds its uniforms as `@group(0) @binding(0) var<uniform> p: Params;`
+ *   (scalar fields only) and its storage buffers from binding 1 in the order the caller passes them.
+ * @module
+ */
+import { gpuDevice, deviceInfo, onRelease, throwPendingErrors } from './device.js';
+
+/** A WGSL kernel: its stem (the name used everywhere), source and entry point. */
+export interface Kernel {
+  /** snake_case stem, e.g. `matmul`; the pipeline label Dawn prints in errors. */
+  stem: string;
+  /** WGSL source text. */
+  source: string;
+  /** Entry point, default `main`. */
+  entry?: string;
+}
+
+/** A uniform value: plain numbers are u32 (or i32 when negative); wrap floats with {@link f32}. */
+export type Param = number | { f: number };
+/** Marks a uniform as f32. */
+export const f32 = (f: number): { f: number } => ({ f });
+
+/** One kernel launch. */
+export interface Launch {
+  /** Storage buffers, bound at 1, 2, … in this order. */
+  buffers: GPUBuffer[];
+  /** Uniform scalars in the order of the kernel's `Params` struct (at most 64). */
+  params?: Param[];
+  /** `override` constants of the kernel (pipeline specialization). */
+  constants?: Record<string, number>;
+  /** Workgroup counts; see {@link grid} for large 1-D launches. */
+  workgroups: [number, number?, number?];
+}
+
+/** Most dispatches recorded before an automatic submit. */
+export const MAX_BATCH = 512;
+const SLOT = 256;
+
+const modules = new Map<string, GPUShaderModule>();
+const pipelines = new Map<string, GPUComputePipeline>();
+let encoder: GPUCommandEncoder | null = null;
+let pass: GPUComputePassEncoder | null = null;
+let arena: GPUBuffer | null = null;
+const arenaData = new ArrayBuffer(MAX_BATCH * SLOT);
+const arenaU32 = new Uint32Array(arenaData);
+const arenaI32 = new Int32Array(arenaData);
+const arenaF32 = new Float32Array(arenaData);
+let slots = 0;
+let dispatchCount = 0;
+
+/** Number of dispatches issued since start (for benchmarks and the debug switch). */
+export function dispatches(): number {
+  return dispatchCount;
+}
+
+const debugLevel = Number(process.env.CRAB_DEBUG ?? 0);
+
+function pipelineFor(k: Kernel, constants: Record<string, number> | undefined): GPUComputePipeline {
+  const entry = k.entry ?? 'main';
+  const ckey = constants ? Object.keys(constants).sort().map((n) => `${n}=${constants[n]}`).join(',') : '';
+  const key = `${k.stem}|${entry}|${ckey}`;
+  let p = pipelines.get(key);
+  if (p) return p;
+  const device = gpuDevice();
+  let mod = modules.get(k.stem + '\0' + k.source.length);
+  if (!mod) {
+    mod = device.createShaderModule({ code: k.source, label: k.stem });
+    modules.set(k.stem + '\0' + k.source.length, mod);
+  }
+  if (debugLevel >= 2) process.stderr.write(`[crab] new pipeline ${key}\n`);
+  p = device.createComputePipeline({
+    label: k.stem,
+    layout: 'auto',
+    compute: { module: mod, entryPoint: entry, constants: constants ?? {} },
+  });
+  pipelines.set(key, p);
+  return p;
+}
+
+/** Records one kernel launch. Nothing runs until the batch is submitted. */
+export function dispatch(k: Kernel, l: Launch): void {
+  const device = gpuDevice();
+  if (slots >= MAX_BATCH) flush();
+  const pipeline = pipelineFor(k, l.constants);
+  if (!arena) arena = device.createBuffer({ size: MAX_BATCH * SLOT, usage: 0x0040 /* UNIFORM */ | 0x0008, label: 'uniform-arena' });
+  const slot = slots++;
+  const base = (slot * SLOT) / 4;
+  const params = l.params ?? [];
+  if (params.length > SLOT / 4) throw new Error(`kernel ${k.stem}: ${params.length} uniforms, at most ${SLOT / 4}`);
+  for (let i = 0; i < params.length; i++) {
+    const v = params[i]!;
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v)) throw new Error(`kernel ${k.stem}: uniform ${i} = ${v} is not an integer; wrap floats in f32()`);
+      if (v < 0) arenaI32[base + i] = v;
+      else arenaU32[base + i] = v;
+    } else arenaF32[base + i] = v.f;
+  }
+  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: arena, offset: slot * SLOT, size: SLOT } }];
+  l.buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: k.stem });
+  if (!encoder) encoder = device.createCommandEncoder({ label: 'batch' });
+  if (!pass) pass = encoder.beginComputePass({ label: 'batch' });
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  const [x, y = 1, z = 1] = l.workgroups;
+  const maxDim = deviceInfo().limits.maxComputeWorkgroupsPerDimension;
+  if (x > maxDim || y > maxDim || z > maxDim) throw new Error(`kernel ${k.stem}: ${x}×${y}×${z} workgroups exceed ${maxDim} per dimension`);
+  if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+  dispatchCount++;
+  if (debugLevel >= 3) process.stderr.write(`[crab] dispatch ${k.stem} ${x}x${y}x${z}\n`);
+}
+
+/** The recorded-but-unsubmitted encoder, for copies that must stay in order with dispatches. */
+export function commandEncoder(): GPUCommandEncoder {
+  const device = gpuDevice();
+  if (pass) {
+    pass.end();
+    pass = null;
+  }
+  if (!encoder) encoder = device.createCommandEncoder({ label: 'batch' });
+  return encoder;
+}
+
+/** True when dispatches are recorded but not yet submitted. */
+export function hasPending(): boolean {
+  return encoder !== null;
+}
+
+/** Submits everything recorded so far. */
+export function flush(): void {
+  if (!encoder) {
+    throwPendingErrors();
+    return;
+  }
+  const device = gpuDevice();
+  if (pass) pass.end();
+  if (slots > 0 && arena) device.queue.writeBuffer(arena, 0, arenaData, 0, slots * SLOT);
+  device.queue.submit([encoder.finish()]);
+  encoder = null;
+  pass = null;
+  slots = 0;
+  throwPendingErrors();
+}
+
+/**
+ * Workgroup counts for `n` invocations of a 1-D kernel with workgroup size `wg`. Past the
+ * per-dimension limit the grid folds into y; kernels compute their index as
+ * `gid.x + gid.y * nwg.x * WG` (see `wgsl/unary.wgsl`).
+ */
+export function grid(n: number, wg = 64): [number, number] {
+  const groups = Math.max(1, Math.ceil(n / wg));
+  const max = 65535;
+  if (groups <= max) return [groups, 1];
+  const y = Math.ceil(groups / max);
+  return [Math.ceil(groups / y), y];
+}
+
+/** Waits until the GPU has finished everything submitted. */
+export async function sync(): Promise<void> {
+  flush();
+  await gpuDevice().queue.onSubmittedWorkDone();
+  throwPendingErrors();
+}
+
+onRelease(() => {
+  modules.clear();
+  pipelines.clear();
+  encoder = null;
+  pass = null;
+  arena = null;
+  slots = 0;
+});

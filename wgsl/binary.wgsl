@@ -1,0 +1,60 @@
+// binary: out = a ∘ b with NumPy broadcasting (up to 8 dims); compare ops give 1.0 / 0.0.
+// Broadcasting is done by strides: a dimension of size 1 has stride 0, so no input is expanded.
+// Thread mapping: one invocation per output element; when both inputs already have the output's
+// shape (`same` = 1) the index is used directly, skipping the stride walk.
+// Bindings: 1 = a, 2 = b, 3 = out.
+struct Params {
+  n: u32, ndim: u32, same: u32, _pad: u32,
+  shape: array<vec4u, 2>,   // output shape
+  sa: array<vec4u, 2>,      // a's strides over the output shape (0 where broadcast)
+  sb: array<vec4u, 2>,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+override OP: u32 = 0;
+override WG: u32 = 64;
+// OP codes (keep in sync with BINARY_OPS in src/kernels/binary.ts)
+const ADD = 0u; const SUB = 1u; const MUL = 2u; const DIV = 3u; const MAX = 4u; const MIN = 5u;
+const EQ = 6u; const NE = 7u; const LT = 8u; const LE = 9u; const GT = 10u; const GE = 11u;
+
+fn op(x: f32, y: f32) -> f32 {
+  switch OP {
+    case ADD: { return x + y; }
+    case SUB: { return x - y; }
+    case MUL: { return x * y; }
+    case DIV: { return x / y; }
+    case MAX: { return max(x, y); }
+    case MIN: { return min(x, y); }
+    case EQ: { return select(0.0, 1.0, x == y); }
+    case NE: { return select(0.0, 1.0, x != y); }
+    case LT: { return select(0.0, 1.0, x < y); }
+    case LE: { return select(0.0, 1.0, x <= y); }
+    case GT: { return select(0.0, 1.0, x > y); }
+    case GE: { return select(0.0, 1.0, x >= y); }
+    default: { return x; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  if (p.same == 1u) {
+    out[i] = op(a[i], b[i]);
+    return;
+  }
+  var rem = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = i32(p.ndim) - 1; d >= 0; d--) {
+    let s = p.shape[d / 4][d % 4];
+    let c = rem % s;
+    rem = rem / s;
+    ia += c * p.sa[d / 4][d % 4];
+    ib += c * p.sb[d / 4][d % 4];
+  }
+  out[i] = op(a[ia], b[ib]);
+}

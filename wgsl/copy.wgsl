@@ -1,0 +1,40 @@
+// copy: one strided copy for permute/transpose, slice, broadcast, pad and concat.
+// Iterates over an index space `shape` (up to 8 dims). For index i_d:
+//   src = srcOff + Σ (i_d − lo_d) · ss_d      valid when lo_d ≤ i_d < hi_d for all d
+//   dst = dstOff + Σ i_d · ds_d               out[dst] = valid ? in[src] : padValue
+// permute: ss permuted; slice: srcOff + steps; broadcast: ss = 0; pad: lo/hi; concat: dstOff.
+// Data is copied as raw 32-bit words, so one kernel serves f32, i32 and u32.
+// Bindings: 1 = in, 2 = out.
+struct Params {
+  n: u32, ndim: u32, srcOff: u32, dstOff: u32,
+  padValue: u32, usePad: u32, _p0: u32, _p1: u32,
+  shape: array<vec4u, 2>,
+  ss: array<vec4u, 2>,
+  ds: array<vec4u, 2>,
+  lo: array<vec4u, 2>,
+  hi: array<vec4u, 2>,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+override WG: u32 = 64;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  var rem = i;
+  var si = p.srcOff;
+  var di = p.dstOff;
+  var valid = true;
+  for (var d = i32(p.ndim) - 1; d >= 0; d--) {
+    let s = p.shape[d / 4][d % 4];
+    let c = rem % s;
+    rem = rem / s;
+    let lo = p.lo[d / 4][d % 4];
+    if (p.usePad == 1u && (c < lo || c >= p.hi[d / 4][d % 4])) { valid = false; }
+    si += (c - lo) * p.ss[d / 4][d % 4];
+    di += c * p.ds[d / 4][d % 4];
+  }
+  if (valid) { dst[di] = src[si]; } else { dst[di] = p.padValue; }
+}

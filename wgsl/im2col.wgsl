@@ -1,0 +1,49 @@
+// im2col: unfolds conv1d input so the convolution becomes a batched matmul.
+//   x [B, Cin, T]  →  cols [G, Cg·K, B·Tout],   Cg = Cin / G
+//   cols[g, c·K + k, b·Tout + t] = x[b, g·Cg + c, t·stride + k − pad]   (0 outside [0, T))
+// backward (col2im) gathers instead of scattering, so it needs no atomics and is deterministic:
+//   dx[b, ci, s] = Σ_k cols[g, c·K + k, b·Tout + t]  over k with t = (s + pad − k) / stride integral, 0 ≤ t < Tout
+// Thread mapping: one invocation per output element.
+// Bindings: main: 1 = x, 2 = cols.  backward: 1 = dcols, 2 = dx.
+struct Params { B: u32, Cin: u32, T: u32, Tout: u32, K: u32, stride: u32, pad: u32, G: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+override WG: u32 = 64;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  let Cg = p.Cin / p.G;
+  let cols = p.B * p.Tout;
+  if (i >= p.G * Cg * p.K * cols) { return; }
+  let col = i % cols;
+  let rowAll = i / cols;              // g·Cg·K + c·K + k
+  let k = rowAll % p.K;
+  let gc = rowAll / p.K;              // g·Cg + c  == input channel
+  let b = col / p.Tout;
+  let t = col % p.Tout;
+  let s = i32(t * p.stride + k) - i32(p.pad);
+  var v = 0.0;
+  if (s >= 0 && u32(s) < p.T) { v = src[(b * p.Cin + gc) * p.T + u32(s)]; }
+  dst[i] = v;
+}
+
+@compute @workgroup_size(WG)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.B * p.Cin * p.T) { return; }
+  let s = i % p.T;
+  let ci = (i / p.T) % p.Cin;
+  let b = i / (p.T * p.Cin);
+  let cols = p.B * p.Tout;
+  var acc = 0.0;
+  for (var k = 0u; k < p.K; k++) {
+    let num = i32(s + p.pad) - i32(k);
+    if (num < 0 || u32(num) % p.stride != 0u) { continue; }
+    let t = u32(num) / p.stride;
+    if (t >= p.Tout) { continue; }
+    acc += src[(ci * p.K + k) * cols + b * p.Tout + t];
+  }
+  dst[i] = acc;
+}

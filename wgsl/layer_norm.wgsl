@@ -1,0 +1,84 @@
+// layer_norm over the last axis (rows of length D):
+//   y = (x − μ) · rstd · w + b,   μ = mean(x),  rstd = 1/sqrt(var(x) + eps)   (biased variance)
+// Saves μ and rstd per row for the backward.
+// backward (per row):   x̂ = (x − μ)·rstd;  g = dy·w;  dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))
+// backward_params (per column c):  dw[c] = Σ_rows dy·x̂,  db[c] = Σ_rows dy
+// AFFINE = false skips w and b (group_norm composes its own per-channel affine).
+// Thread mapping: one invocation per row (or column), two-pass statistics in registers.
+// Bindings: main: 1 = x, 2 = w, 3 = b, 4 = y, 5 = stats (μ, rstd interleaved).
+//           backward: 1 = x, 2 = w, 3 = stats, 4 = dy, 5 = dx.
+//           backward_params: 1 = x, 3 = stats, 4 = dy, 6 = dw, 7 = db.
+struct Params { rows: u32, D: u32, eps: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(3) var<storage, read> stats_in: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(2) var<storage, read> dy2: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(5) var<storage, read_write> db: array<f32>;
+override AFFINE: bool = true;
+override WG: u32 = 64;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= p.rows) { return; }
+  let base = row * p.D;
+  var s = 0.0;
+  for (var j = 0u; j < p.D; j++) { s += x[base + j]; }
+  let mu = s / f32(p.D);
+  var v = 0.0;
+  for (var j = 0u; j < p.D; j++) { let d = x[base + j] - mu; v += d * d; }
+  let rstd = inverseSqrt(v / f32(p.D) + p.eps);
+  for (var j = 0u; j < p.D; j++) {
+    var o = (x[base + j] - mu) * rstd;
+    if (AFFINE) { o = o * w[j] + b[j]; }
+    y[base + j] = o;
+  }
+  stats[2u * row] = mu;
+  stats[2u * row + 1u] = rstd;
+}
+
+@compute @workgroup_size(WG)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= p.rows) { return; }
+  let base = row * p.D;
+  let mu = stats_in[2u * row];
+  let rstd = stats_in[2u * row + 1u];
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var j = 0u; j < p.D; j++) {
+    var g = dy[base + j];
+    if (AFFINE) { g *= w[j]; }
+    sg += g;
+    sgx += g * (x[base + j] - mu) * rstd;
+  }
+  let mg = sg / f32(p.D);
+  let mgx = sgx / f32(p.D);
+  for (var j = 0u; j < p.D; j++) {
+    var g = dy[base + j];
+    if (AFFINE) { g *= w[j]; }
+    dx[base + j] = rstd * (g - mg - (x[base + j] - mu) * rstd * mgx);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn backward_params(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= p.D) { return; }
+  var sw = 0.0;
+  var sb = 0.0;
+  for (var r = 0u; r < p.rows; r++) {
+    let g = dy2[r * p.D + c];
+    sw += g * (x[r * p.D + c] - stats_in[2u * r]) * stats_in[2u * r + 1u];
+    sb += g;
+  }
+  dw[c] = sw;
+  db[c] = sb;
+}

@@ -1,0 +1,108 @@
+// matmul (subgroup variant, fastest on lavapipe): C[z] = op(A[z]) · op(B[z]).
+// Needs K % 4 == 0, N % 4 == 0 and subgroups of at least 8 lanes.
+// Thread mapping: each invocation computes 8 rows × 4 columns of C (8 vec4 accumulators).
+// All invocations of a workgroup share the same 8 rows. Per step of 4 along k, lane l loads one
+// vec4 of A (row l % 8) and hands it to the other lanes with subgroupBroadcast, and loads 4 vec4
+// of B for its own 4 columns. On lavapipe every storage load is a scalar loop over the lanes,
+// so sharing A through the subgroup instead of loading it 8 times is what makes this fast.
+// Entry points: nn (A [M,K], B [K,N]); nt (B stored [N,K], e.g. a Linear weight); tn (A stored [K,M]).
+// Bindings: 1 = A, 2 = B, 3 = C.
+enable subgroups;
+struct Params { M: u32, N: u32, K: u32, _p: u32, aBatch: u32, bBatch: u32, cBatch: u32, _q: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> A4: array<vec4f>;
+@group(0) @binding(1) var<storage, read> A1: array<f32>;
+@group(0) @binding(2) var<storage, read> B4: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> C4: array<vec4f>;
+override WG: u32 = 64;
+
+// acc += a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3, where b_i is row k+i of B at this lane's 4 columns.
+fn mac(acc: vec4f, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
+  return acc + a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
+}
+
+struct Acc { r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, r4: vec4f, r5: vec4f, r6: vec4f, r7: vec4f }
+
+// One k-step for all 8 rows: lane r's `a` is row r's 4 values along k.
+fn step(s: Acc, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Acc {
+  var o = s;
+  o.r0 = mac(o.r0, subgroupBroadcast(a, 0u), b0, b1, b2, b3);
+  o.r1 = mac(o.r1, subgroupBroadcast(a, 1u), b0, b1, b2, b3);
+  o.r2 = mac(o.r2, subgroupBroadcast(a, 2u), b0, b1, b2, b3);
+  o.r3 = mac(o.r3, subgroupBroadcast(a, 3u), b0, b1, b2, b3);
+  o.r4 = mac(o.r4, subgroupBroadcast(a, 4u), b0, b1, b2, b3);
+  o.r5 = mac(o.r5, subgroupBroadcast(a, 5u), b0, b1, b2, b3);
+  o.r6 = mac(o.r6, subgroupBroadcast(a, 6u), b0, b1, b2, b3);
+  o.r7 = mac(o.r7, subgroupBroadcast(a, 7u), b0, b1, b2, b3);
+  return o;
+}
+
+fn store(s: Acc, z: u32, m0: u32, col: u32) {
+  let N4 = p.N / 4u;
+  if (col >= N4) { return; }
+  let base = z * p.cBatch / 4u + col;
+  let rows = array<vec4f, 8>(s.r0, s.r1, s.r2, s.r3, s.r4, s.r5, s.r6, s.r7);
+  for (var r = 0u; r < 8u; r++) {
+    if (m0 + r < p.M) { C4[base + (m0 + r) * N4] = rows[r]; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn nn(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+      @builtin(subgroup_invocation_id) lane: u32) {
+  let N4 = p.N / 4u;
+  let col = min(gid.x, N4 - 1u);
+  let m0 = wid.y * 8u;
+  let arow = min(m0 + lane % 8u, p.M - 1u);
+  let aBase = (wid.z * p.aBatch + arow * p.K) / 4u;
+  let bBase = wid.z * p.bBatch / 4u + col;
+  var s: Acc;
+  for (var k = 0u; k < p.K; k += 4u) {
+    let a = A4[aBase + k / 4u];
+    let b = bBase + k * N4;
+    s = step(s, a, B4[b], B4[b + N4], B4[b + 2u * N4], B4[b + 3u * N4]);
+  }
+  store(s, wid.z, m0, gid.x);
+}
+
+@compute @workgroup_size(WG)
+fn nt(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+      @builtin(subgroup_invocation_id) lane: u32) {
+  let N4 = p.N / 4u;
+  let col = min(gid.x, N4 - 1u);
+  let m0 = wid.y * 8u;
+  let arow = min(m0 + lane % 8u, p.M - 1u);
+  let aBase = (wid.z * p.aBatch + arow * p.K) / 4u;
+  let K4 = p.K / 4u;
+  // Rows n0..n0+3 of the [N,K] operand; the 4×4 block is transposed in registers.
+  let bBase = wid.z * p.bBatch / 4u + col * 4u * K4;
+  var s: Acc;
+  for (var k4 = 0u; k4 < K4; k4++) {
+    let a = A4[aBase + k4];
+    let w0 = B4[bBase + k4];
+    let w1 = B4[bBase + K4 + k4];
+    let w2 = B4[bBase + 2u * K4 + k4];
+    let w3 = B4[bBase + 3u * K4 + k4];
+    s = step(s, a, vec4f(w0.x, w1.x, w2.x, w3.x), vec4f(w0.y, w1.y, w2.y, w3.y),
+             vec4f(w0.z, w1.z, w2.z, w3.z), vec4f(w0.w, w1.w, w2.w, w3.w));
+  }
+  store(s, wid.z, m0, gid.x);
+}
+
+@compute @workgroup_size(WG)
+fn tn(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+      @builtin(subgroup_invocation_id) lane: u32) {
+  let N4 = p.N / 4u;
+  let col = min(gid.x, N4 - 1u);
+  let m0 = wid.y * 8u;
+  let arow = min(m0 + lane % 8u, p.M - 1u);
+  let aBase = wid.z * p.aBatch + arow;      // A stored [K, M]
+  let bBase = wid.z * p.bBatch / 4u + col;
+  var s: Acc;
+  for (var k = 0u; k < p.K; k += 4u) {
+    let a = vec4f(A1[aBase + k * p.M], A1[aBase + (k + 1u) * p.M], A1[aBase + (k + 2u) * p.M], A1[aBase + (k + 3u) * p.M]);
+    let b = bBase + k * N4;
+    s = step(s, a, B4[b], B4[b + N4], B4[b + 2u * N4], B4[b + 3u * N4]);
+  }
+  store(s, wid.z, m0, gid.x);
+}

@@ -1,0 +1,56 @@
+// softmax / log_softmax over the last axis (rows of length L), with masking by -inf.
+//   softmax:      y = exp(x − max) / Σ exp(x − max)
+//   log_softmax:  y = x − max − log Σ exp(x − max)
+// A row that is entirely -inf (fully masked) gives zeros (not NaN), and zero gradient.
+// backward:  softmax: dx = y ⊙ (dy − Σ dy⊙y);   log_softmax: dx = dy − exp(y) Σ dy.
+// Thread mapping: one invocation per row, in registers (lavapipe-friendly, no barriers).
+// Bindings: main: 1 = x, 2 = y.  backward: 1 = y, 2 = dy, 3 = dx.
+struct Params { rows: u32, L: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+override LOG: bool = false;
+override WG: u32 = 64;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= p.rows) { return; }
+  let base = row * p.L;
+  var m = -3.4028235e38;
+  var any = false;
+  for (var j = 0u; j < p.L; j++) {
+    let v = x[base + j];
+    if (v > -3.4028235e38) { any = true; m = max(m, v); }
+  }
+  if (!any) {
+    for (var j = 0u; j < p.L; j++) { y[base + j] = 0.0; }
+    return;
+  }
+  var s = 0.0;
+  for (var j = 0u; j < p.L; j++) { s += exp(x[base + j] - m); }
+  if (LOG) {
+    let ls = m + log(s);
+    for (var j = 0u; j < p.L; j++) { y[base + j] = x[base + j] - ls; }
+  } else {
+    let inv = 1.0 / s;
+    for (var j = 0u; j < p.L; j++) { y[base + j] = exp(x[base + j] - m) * inv; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= p.rows) { return; }
+  let base = row * p.L;
+  var s = 0.0;
+  if (LOG) {
+    for (var j = 0u; j < p.L; j++) { s += dy[base + j]; }
+    for (var j = 0u; j < p.L; j++) { dx[base + j] = dy[base + j] - exp(x[base + j]) * s; }
+  } else {
+    for (var j = 0u; j < p.L; j++) { s += dy[base + j] * x[base + j]; }
+    for (var j = 0u; j < p.L; j++) { dx[base + j] = x[base + j] * (dy[base + j] - s); }
+  }
+}
