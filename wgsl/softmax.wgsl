@@ -12,6 +12,7 @@ struct Params { rows: u32, L: u32 }
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 override LOG: bool = false;
+const LOWEST = bitcast<f32>(0xff7fffffu);   // −FLT_MAX: anything at or below it counts as masked
 override WG: u32 = 64;
 
 @compute @workgroup_size(WG)
@@ -19,11 +20,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let row = gid.x + gid.y * nwg.x * WG;
   if (row >= p.rows) { return; }
   let base = row * p.L;
-  var m = -3.4028235e38;
+  var m = LOWEST;
   var any = false;
   for (var j = 0u; j < p.L; j++) {
     let v = x[base + j];
-    if (v > -3.4028235e38) { any = true; m = max(m, v); }
+    if (v > LOWEST) { any = true; m = max(m, v); }
   }
   if (!any) {
     for (var j = 0u; j < p.L; j++) { y[base + j] = 0.0; }

@@ -105,7 +105,8 @@ export class Tensor {
     if (!this.storage) return;
     if (--this.storage.refs === 0) releaseBuffer(this.storage.buffer);
     this.storage = null;
-    this.node = null;
+    // The autograd node stays: a backward rule that needs no data of this tensor still works,
+    // and one that does fails with the use-after-dispose error.
     this.host = null;
   }
 

@@ -1,0 +1,59 @@
+// softmax / log_softmax (with -inf masking), layer_norm and group_norm.
+import { describe, it, expect } from 'vitest';
+import * as ops from '../../src/kernels/index.js';
+import { checkOp, randArray, expectClose, gpuGrads } from '../helpers.js';
+import { softmaxRows, layerNormRows } from '../reference.js';
+import { fromArray } from '../../src/tensor/tensor.js';
+
+describe('softmax', () => {
+  for (const log of [false, true]) {
+    const name = log ? 'log_softmax' : 'softmax';
+    it(`softmax ${name} at awkward row lengths`, async () => {
+      for (const L of [1, 7, 33, 129, 257]) {
+        const rows = L > 100 ? 3 : 5;
+        await checkOp(`${name} L=${L}`, ([x]) => (log ? ops.logSoftmax(x!) : ops.softmax(x!)), ([x]) => softmaxRows(x!, L, log), [{ data: randArray(rows * L, L, -4, 4), shape: [rows, L] }]);
+      }
+    });
+  }
+  it('softmax masked with -inf: zeros there, a fully masked row is all zeros, no NaN', async () => {
+    const x = new Float32Array([1, -Infinity, 2, 0.5, -Infinity, -Infinity, -Infinity, -Infinity]);
+    const { y, grads } = await gpuGrads(([t]) => ops.softmax(t!), [{ data: x, shape: [2, 4] }], new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]));
+    const ref = softmaxRows(Float64Array.from(x), 4);
+    expectClose(y, ref, 1e-6, 1e-5, 'masked softmax');
+    expect(y.slice(4).every((v) => v === 0)).toBe(true);
+    expect(grads[0]!.every((v) => Number.isFinite(v))).toBe(true);
+    expect(grads[0]![1] === 0).toBe(true);
+    expect(grads[0]!.slice(4).every((v) => v === 0)).toBe(true);
+  });
+  it('softmax of huge logits stays finite', async () => {
+    const y = await ops.softmax(fromArray([[1e30, 0, -1e30]])).toArray();
+    expectClose(y, [1, 0, 0], 0, 0, 'huge');
+  });
+});
+
+describe('layer_norm', () => {
+  it('layer_norm forward and gradients for x, w, b', async () => {
+    for (const D of [1, 7, 33, 129]) {
+      const rows = 5;
+      await checkOp(`layer_norm D=${D}`, ([x, w, b]) => ops.layerNorm(x!, w!, b!, 1e-5), ([x, w, b]) => layerNormRows(x!, D, w!, b!, 1e-5), [
+        { data: randArray(rows * D, D, -2, 2), shape: [rows, D] }, { data: randArray(D, D + 1, 0.5, 1.5), shape: [D] }, { data: randArray(D, D + 2), shape: [D] },
+      ], { atol: 3e-5, gradAtol: D === 1 ? 1e-2 : 2e-4 });
+    }
+  });
+});
+
+describe('group_norm', () => {
+  it('group_norm over [B, C, T] with groups = C and groups < C', async () => {
+    for (const [B, C, T, G] of [[2, 4, 7, 4], [2, 6, 5, 3]] as const) {
+      const n = B * C * T;
+      await checkOp(`group_norm G=${G}`, ([x, w, b]) => ops.groupNorm(x!, G, w!, b!), ([x, w, b]) => {
+        const y = layerNormRows(x!, (C / G) * T, null, null, 1e-5);
+        for (let i = 0; i < n; i++) {
+          const c = Math.floor(i / T) % C;
+          y[i] = y[i]! * w![c]! + b![c]!;
+        }
+        return y;
+      }, [{ data: randArray(n, n, -2, 2), shape: [B, C, T] }, { data: randArray(C, 1, 0.5, 1.5), shape: [C] }, { data: randArray(C, 2), shape: [C] }], { atol: 3e-5, gradAtol: 3e-4 });
+    }
+  });
+});
