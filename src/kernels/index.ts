@@ -27,3 +27,4 @@ export { conv1d, im2col, type Conv1dOptions } from './conv1d.js';
 export { embedding } from './embedding.js';
 export { dropout } from './dropout.js';
 export { KERNELS, type KernelEntry } from './registry.js';
+export { adamwUpdate, type AdamWStep } from './adamw.js';

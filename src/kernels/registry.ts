@@ -16,6 +16,7 @@ import { layerNormKernel } from './layer_norm.js';
 import { im2colKernel } from './conv1d.js';
 import { embeddingKernel } from './embedding.js';
 import { dropoutKernel } from './dropout.js';
+import { adamwKernel } from './adamw.js';
 
 /** A registry row: the kernel, its entry points, and whether it needs the `subgroups` feature. */
 export interface KernelEntry {
@@ -39,4 +40,5 @@ export const KERNELS: KernelEntry[] = [
   { kernel: im2colKernel, entries: ['main', 'backward'] },
   { kernel: embeddingKernel, entries: ['main', 'backward'] },
   { kernel: dropoutKernel, entries: ['main'] },
+  { kernel: adamwKernel, entries: ['main'] },
 ];

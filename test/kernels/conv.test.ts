@@ -1,0 +1,73 @@
+// conv1d (stride, padding, groups) via im2col + matmul; embedding gather/scatter; dropout.
+import { describe, it, expect } from 'vitest';
+import * as ops from '../../src/kernels/index.js';
+import { checkOp, randArray, gpuGrads } from '../helpers.js';
+import { conv1dRef } from '../reference.js';
+import { fromArray } from '../../src/tensor/tensor.js';
+
+describe('conv1d', () => {
+  const CASES: Array<[number[], number[], boolean, number, number, number]> = [
+    // x shape, w shape, bias, stride, padding, groups
+    [[2, 3, 33], [4, 3, 10], false, 5, 0, 1],
+    [[1, 4, 7], [6, 4, 3], true, 2, 0, 1],
+    [[2, 2, 9], [3, 2, 2], false, 2, 0, 1],
+    [[2, 8, 11], [8, 2, 6], true, 1, 3, 4],   // grouped, even kernel, padding (like WavLM's pos conv)
+    [[1, 1, 129], [2, 1, 3], true, 1, 1, 1],
+  ];
+  for (const [xs, ws, bias, stride, padding, groups] of CASES) {
+    it(`conv1d x=${xs} w=${ws} stride=${stride} pad=${padding} groups=${groups}`, async () => {
+      const nx = xs.reduce((a, b) => a * b, 1);
+      const nw = ws.reduce((a, b) => a * b, 1);
+      const inputs = [{ data: randArray(nx, nx), shape: xs }, { data: randArray(nw, nw), shape: ws }];
+      if (bias) inputs.push({ data: randArray(ws[0]!, 3), shape: [ws[0]!] });
+      await checkOp('conv1d', (t) => ops.conv1d(t[0]!, t[1]!, t[2] ?? null, { stride, padding, groups }),
+        (t) => conv1dRef(t[0]!, xs, t[1]!, ws, t[2] ?? null, stride, padding, groups).y, inputs, { atol: 2e-5 });
+    });
+  }
+});
+
+describe('embedding', () => {
+  it('embedding gathers rows; backward sums repeated ids and skips the padding row', async () => {
+    const V = 6;
+    const D = 5;
+    const ids = fromArray([[1, 3, 3], [0, 1, 5]], [2, 3], 'i32');
+    const W = randArray(V * D, 1);
+    const dy = randArray(6 * D, 2);
+    const { y, grads } = await gpuGrads(([w]) => ops.embedding(ids, w!, 1), [{ data: W, shape: [V, D] }], dy);
+    const flat = [1, 3, 3, 0, 1, 5];
+    const yRef = flat.flatMap((i) => [...W.slice(i * D, (i + 1) * D)]);
+    expect([...y]).toEqual(yRef);
+    const gRef = new Float32Array(V * D);
+    flat.forEach((id, n) => {
+      if (id === 1) return;
+      for (let d = 0; d < D; d++) gRef[id * D + d]! += dy[n * D + d]!;
+    });
+    for (let i = 0; i < gRef.length; i++) expect(grads[0]![i]).toBeCloseTo(gRef[i]!, 6);
+  });
+  it('embedding rejects an out-of-range id with its position', () => {
+    const W = fromArray(new Float32Array(12), [4, 3]);
+    expect(() => ops.embedding(fromArray([0, 4], [2], 'i32'), W)).toThrow(/id 4 at flat position 1 is out of range \[0, 4\)/);
+  });
+});
+
+describe('dropout', () => {
+  it('dropout keeps about 1−p, scales by 1/(1−p), repeats with the seed, and masks the gradient the same way', async () => {
+    const n = 4096;
+    const x = randArray(n, 3, 0.5, 1.5);
+    const { y, grads } = await gpuGrads(([t]) => ops.dropout(t!, 0.25, 1234), [{ data: x, shape: [n] }], new Float32Array(n).fill(1));
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      if (y[i] !== 0) {
+        kept++;
+        expect(y[i]).toBeCloseTo(x[i]! / 0.75, 5);
+        expect(grads[0]![i]).toBeCloseTo(1 / 0.75, 5);
+      } else expect(grads[0]![i]).toBe(0);
+    }
+    expect(Math.abs(kept / n - 0.75)).toBeLessThan(0.03);
+    const again = await ops.dropout(fromArray(x), 0.25, 1234).toArray();
+    expect([...again]).toEqual([...y]);
+    const other = await ops.dropout(fromArray(x), 0.25, 99).toArray();
+    expect([...other]).not.toEqual([...y]);
+    expect(ops.dropout(fromArray(x), 0.25, 1, false).size).toBe(n);
+  });
+});

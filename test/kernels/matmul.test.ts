@@ -1,0 +1,57 @@
+// matmul: both kernel variants, every transpose combination, batched and broadcast batches,
+// awkward sizes; gradients against finite differences of the float64 reference.
+import { describe, it, afterEach, expect } from 'vitest';
+import * as ops from '../../src/kernels/index.js';
+import { checkOp, randArray } from '../helpers.js';
+import { matmul2 } from '../reference.js';
+import { deviceInfo } from '../../src/tensor/device.js';
+
+afterEach(() => ops.forceMatmulVariant(null));
+
+function batchedRef(a: Float64Array, b: Float64Array, batch: number, aB: boolean, bB: boolean, M: number, N: number, K: number, ta: boolean, tb: boolean): Float64Array {
+  const out = new Float64Array(batch * M * N);
+  for (let z = 0; z < batch; z++) {
+    const c = matmul2(aB ? a.subarray(z * M * K, (z + 1) * M * K) : a, bB ? b.subarray(z * K * N, (z + 1) * K * N) : b, M, N, K, ta, tb);
+    out.set(c, z * M * N);
+  }
+  return out;
+}
+
+const CASES: Array<[number, number, number]> = [[1, 1, 1], [7, 5, 3], [33, 9, 17], [8, 4, 4], [33, 36, 20], [129, 12, 8], [2, 260, 12]];
+
+for (const variant of ['tiled', 'subgroup'] as const) {
+  describe(`matmul ${variant}`, () => {
+    it(`matmul ${variant}: 2-D, all transpose flags, awkward sizes`, async () => {
+      if (variant === 'subgroup' && !deviceInfo().hasSubgroups) return expect(deviceInfo().hasSubgroups).toBe(false);
+      for (const [M, N, K] of CASES) {
+        for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+          ops.forceMatmulVariant(variant);
+          await checkOp(`${variant} ${M}x${N}x${K} ta=${ta} tb=${tb}`,
+            ([a, b]) => ops.matmul(a!, b!, { transA: ta, transB: tb }),
+            ([a, b]) => matmul2(a!, b!, M, N, K, ta, tb),
+            [{ data: randArray(M * K, M + K), shape: ta ? [K, M] : [M, K] }, { data: randArray(K * N, K + N + 1), shape: tb ? [N, K] : [K, N] }],
+            { atol: 2e-5 });
+        }
+      }
+    });
+    it(`matmul ${variant}: batched, broadcast batch, 4-D`, async () => {
+      ops.forceMatmulVariant(variant);
+      const [B, M, N, K] = [3, 7, 8, 12];
+      await checkOp('3d', ([a, b]) => ops.matmul(a!, b!), ([a, b]) => batchedRef(a!, b!, B, true, true, M, N, K, false, false),
+        [{ data: randArray(B * M * K, 1), shape: [B, M, K] }, { data: randArray(B * K * N, 2), shape: [B, K, N] }], { atol: 2e-5 });
+      await checkOp('3d·2d', ([a, b]) => ops.matmul(a!, b!), ([a, b]) => batchedRef(a!, b!, B, true, false, M, N, K, false, false),
+        [{ data: randArray(B * M * K, 3), shape: [B, M, K] }, { data: randArray(K * N, 4), shape: [K, N] }], { atol: 2e-5 });
+      await checkOp('2d·3d', ([a, b]) => ops.matmul(a!, b!), ([a, b]) => batchedRef(a!, b!, B, false, true, M, N, K, false, false),
+        [{ data: randArray(M * K, 5), shape: [M, K] }, { data: randArray(B * K * N, 6), shape: [B, K, N] }], { atol: 2e-5 });
+      await checkOp('4d qkᵀ', ([a, b]) => ops.matmul(a!, b!, { transB: true }), ([a, b]) => batchedRef(a!, b!, 6, true, true, M, M, K, false, true),
+        [{ data: randArray(6 * M * K, 7), shape: [2, 3, M, K] }, { data: randArray(6 * M * K, 8), shape: [2, 3, M, K] }], { atol: 2e-5 });
+    });
+  });
+}
+
+describe('matmul errors', () => {
+  it('matmul names both shapes when inner dimensions differ', async () => {
+    const { fromArray } = await import('../../src/tensor/tensor.js');
+    expect(() => ops.matmul(fromArray(new Float32Array(6), [2, 3]), fromArray(new Float32Array(8), [4, 2]))).toThrow(/\[2, 3\] · \[4, 2\]/);
+  });
+});
