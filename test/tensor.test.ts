@@ -19,7 +19,7 @@ describe('tensor', () => {
     const r = await rand([1000], 1, -2, 3).toArray();
     expect(Math.min(...r)).toBeGreaterThanOrEqual(-2);
     expect(Math.max(...r)).toBeLessThan(3);
-    const n = await randn([20000], 3).toArray();
+    const n = (await randn([20000], 3).toArray()) as Float32Array;
     const m = n.reduce((a, b) => a + b, 0) / n.length;
     const v = n.reduce((a, b) => a + (b - m) ** 2, 0) / n.length;
     expect(Math.abs(m)).toBeLessThan(0.03);
