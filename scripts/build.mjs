@@ -1,10 +1,12 @@
 // Bundles the CLI, the library entry and the bench runner into dist/ with esbuild.
+// TF.js (bench only) is bundled too: its gradient registrations are ESM files with
+// extensionless imports that Node cannot load directly, but esbuild resolves.
 // WGSL files are inlined as text, so dist/ runs without the source tree.
 import { build } from 'esbuild';
 
 const common = {
   bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true,
-  loader: { '.wgsl': 'text' }, external: ['webgpu', '@tensorflow/*', '@jax-js/*'],
+  loader: { '.wgsl': 'text' }, external: ['webgpu', '@jax-js/*'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 };

@@ -125,6 +125,12 @@ export function deviceInfo(): DeviceInfo {
   return held.info;
 }
 
+/** Dawn's `navigator.gpu` object (benchmarks hand it to peer libraries on the same adapter). */
+export function gpuInstance(): GPU {
+  if (!held) throw new Error('crab-ser: the GPU device is not initialised; call `await initDevice()` first');
+  return held.gpu;
+}
+
 /** True once {@link initDevice} has finished. */
 export function hasDevice(): boolean {
   return held !== null;
