@@ -26,11 +26,11 @@ export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1
   // Without affine, x stands in for the unused w/b bindings (read-only aliasing is allowed).
   const wb = w ? w.buffer : x.buffer;
   const bb = b ? b.buffer : x.buffer;
-  launch1d(layerNormKernel, rows, [x.buffer, wb, bb, y.buffer, stats.buffer], [rows, D, f32(eps)], { AFFINE: affine });
+  launch1d(layerNormKernel, rows, [x.buffer, wb, bb, y.buffer, stats.buffer], [rows, D, f32(eps)], { AFFINE: affine }, undefined, 300 * x.size);
   const inputs = w && b ? [x, w, b] : [x];
   const out = record('layer_norm', y, inputs, (g) => {
     const dx = new Tensor(x.shape, 'f32');
-    launch1d(layerNormKernel, rows, [x.buffer, wb, stats.buffer, g.buffer, dx.buffer], [rows, D, f32(eps)], { AFFINE: affine }, 'backward');
+    launch1d(layerNormKernel, rows, [x.buffer, wb, stats.buffer, g.buffer, dx.buffer], [rows, D, f32(eps)], { AFFINE: affine }, 'backward', 300 * x.size);
     if (!w || !b) return [dx];
     const dw = new Tensor([D], 'f32');
     const db = new Tensor([D], 'f32');

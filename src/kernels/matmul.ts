@@ -64,11 +64,13 @@ function launch(a: Tensor, b: Tensor, c: Tensor, batch: number, M: number, N: nu
     const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
     dispatch({ ...matmulSubgroupKernel, entry }, {
       buffers: [a.buffer, b.buffer, c.buffer], params, workgroups: [Math.ceil(N / 4 / 64), Math.ceil(M / 8), batch],
+      work: 2 * M * N * K * batch,
     });
   } else {
     dispatch(matmulKernel, {
       buffers: [a.buffer, b.buffer, c.buffer], params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0 },
       workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), batch],
+      work: 2 * M * N * K * batch * 6, // the tiled kernel runs ~6× slower on CPU adapters
     });
   }
 }

@@ -37,6 +37,11 @@ export interface Launch {
   constants?: Record<string, number>;
   /** Workgroup counts; see {@link grid} for large 1-D launches. */
   workgroups: [number, number?, number?];
+  /**
+   * Rough work of the launch in FLOP-equivalents (default: 100 per invocation), used only to
+   * predict how long the GPU will take — see {@link sync}.
+   */
+  work?: number;
 }
 
 /** Most dispatches recorded before an automatic submit. */
@@ -54,6 +59,15 @@ const arenaI32 = new Int32Array(arenaData);
 const arenaF32 = new Float32Array(arenaData);
 let slots = 0;
 let dispatchCount = 0;
+
+// Dawn's Node binding busy-spins the JS thread while a GPU promise is pending. On a software
+// adapter that spin takes a core from the GPU threads, so before waiting we sleep through most
+// of the predicted GPU time. Prediction = work since the last wait × seconds per work unit, the
+// latter learned from every wait (so on a real GPU, where work is fast, the sleeps vanish).
+let pendingWork = 0;
+let firstSubmit = 0;
+let secondsPerWork = 1 / 15e9;
+const sleepOff = process.env.CRAB_NO_SLEEP === '1';
 
 /** Number of dispatches issued since start (for benchmarks and the debug switch). */
 export function dispatches(): number {
@@ -114,6 +128,7 @@ export function dispatch(k: Kernel, l: Launch): void {
   if (x > maxDim || y > maxDim || z > maxDim) throw new Error(`kernel ${k.stem}: ${x}×${y}×${z} workgroups exceed ${maxDim} per dimension`);
   if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
   dispatchCount++;
+  pendingWork += l.work ?? 100 * x * y * z * 64;
   if (debugLevel >= 3) process.stderr.write(`[crab] dispatch ${k.stem} ${x}x${y}x${z}\n`);
 }
 
@@ -143,6 +158,7 @@ export function flush(): void {
   if (pass) pass.end();
   if (slots > 0 && arena) device.queue.writeBuffer(arena, 0, arenaData, 0, slots * SLOT);
   device.queue.submit([encoder.finish()]);
+  if (firstSubmit === 0) firstSubmit = performance.now();
   encoder = null;
   pass = null;
   slots = 0;
@@ -162,10 +178,33 @@ export function grid(n: number, wg = 64): [number, number] {
   return [Math.ceil(groups / y), y];
 }
 
+/**
+ * Sleeps through most of the GPU time predicted for the work submitted since the last wait, so
+ * the busy-waiting promise that follows spins only briefly. Returns a callback that records how
+ * long the work really took.
+ */
+export async function beforeWait(): Promise<() => void> {
+  const work = pendingWork;
+  const start = firstSubmit || performance.now();
+  const predictedMs = work * secondsPerWork * 1000;
+  if (!sleepOff && predictedMs > 4) {
+    const left = 0.8 * predictedMs - (performance.now() - start);
+    if (left > 1) await new Promise((r) => setTimeout(r, left));
+  }
+  return () => {
+    const actual = (performance.now() - start) / 1000;
+    if (work > 0 && actual > 0.002) secondsPerWork = 0.7 * secondsPerWork + 0.3 * Math.min(Math.max(actual / work, secondsPerWork / 4), secondsPerWork * 4);
+    pendingWork = 0;
+    firstSubmit = 0;
+  };
+}
+
 /** Waits until the GPU has finished everything submitted. */
 export async function sync(): Promise<void> {
   flush();
+  const done = await beforeWait();
   await gpuDevice().queue.onSubmittedWorkDone();
+  done();
   throwPendingErrors();
 }
 

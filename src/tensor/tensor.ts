@@ -8,7 +8,7 @@
  */
 import { initDevice, gpuDevice, hasDevice } from './device.js';
 import { acquireBuffer, releaseBuffer } from './pool.js';
-import { commandEncoder, flush, hasPending } from './runtime.js';
+import { commandEncoder, flush, hasPending, beforeWait } from './runtime.js';
 
 /** Element types: f32 for values, i32/u32 for indices, labels and masks. */
 export type DType = 'f32' | 'i32' | 'u32';
@@ -140,7 +140,9 @@ export class Tensor {
     const staging = device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: 0x0001 /* MAP_READ */ | 0x0008, label: 'readback' });
     commandEncoder().copyBufferToBuffer(this.buffer, 0, staging, 0, bytes);
     flush();
+    const done = await beforeWait();
     await staging.mapAsync(0x0001 /* READ */);
+    done();
     const out = new Ctor(staging.getMappedRange().slice(0));
     staging.unmap();
     staging.destroy();
