@@ -39,7 +39,7 @@ export function dims8(op: string, v: readonly number[]): number[] {
 }
 
 /** Launches a kernel with one invocation per element of an `n`-element index space. */
-export function launch1d(k: Kernel, n: number, buffers: GPUBuffer[], params: Param[], constants?: Record<string, number>, entry?: string, work?: number): void {
+export function launch1d(k: Kernel, n: number, buffers: Array<GPUBuffer | null>, params: Param[], constants?: Record<string, number>, entry?: string, work?: number): void {
   if (n === 0) return;
   dispatch(entry ? { ...k, entry } : k, { buffers, params, constants, workgroups: grid(n), work: work ?? 100 * n });
 }

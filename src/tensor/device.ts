@@ -51,7 +51,11 @@ const uncaptured: string[] = [];
 export function throwPendingErrors(): void {
   if (lostReason) throw new Error(`crab-ser: the GPU device was lost: ${lostReason}`);
   if (uncaptured.length) {
-    const msg = uncaptured.splice(0).join('\n');
+    const all = uncaptured.splice(0);
+    // Dawn follows a root error with a cascade of "… is invalid due to a previous error"; put
+    // the root causes first and count the rest.
+    const roots = all.filter((m) => !/invalid due to a previous error/.test(m));
+    const msg = (roots.length ? roots : all).join('\n') + (roots.length && roots.length < all.length ? `\n(+${all.length - roots.length} follow-on errors)` : '');
     throw new Error(`crab-ser: WebGPU error:\n${msg}`);
   }
 }

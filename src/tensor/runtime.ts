@@ -29,8 +29,8 @@ export const f32 = (f: number): { f: number } => ({ f });
 
 /** One kernel launch. */
 export interface Launch {
-  /** Storage buffers, bound at 1, 2, … in this order. */
-  buffers: GPUBuffer[];
+  /** Storage buffers, bound at 1, 2, … in this order; `null` skips a binding number. */
+  buffers: Array<GPUBuffer | null>;
   /** Uniform scalars in the order of the kernel's `Params` struct (at most 64). */
   params?: Param[];
   /** `override` constants of the kernel (pipeline specialization). */
@@ -117,7 +117,9 @@ export function dispatch(k: Kernel, l: Launch): void {
     } else arenaF32[base + i] = v.f;
   }
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: arena, offset: slot * SLOT, size: SLOT } }];
-  l.buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+  l.buffers.forEach((buffer, i) => {
+    if (buffer) entries.push({ binding: i + 1, resource: { buffer } });
+  });
   const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: k.stem });
   if (!encoder) encoder = device.createCommandEncoder({ label: 'batch' });
   if (!pass) pass = encoder.beginComputePass({ label: 'batch' });

@@ -1,0 +1,149 @@
+// Fused losses: weighted cross-entropy and the contrastive losses, against PyTorch fixtures
+// (ops/ and the Crab authors' code in crab/), their composed references and finite differences.
+import { describe, it, expect } from 'vitest';
+import { fromArray, Tensor } from '../../src/tensor/tensor.js';
+import { crossEntropy, crossEntropyComposed, classWeights } from '../../src/kernels/cross_entropy.js';
+import { contrastiveLoss, contrastiveComposed, type ContrastiveMode } from '../../src/kernels/contrastive.js';
+import { Case } from '../fixture.js';
+import { expectClose, randArray, fdGrads, gpuGrads } from '../helpers.js';
+
+const RTOL = 1e-4;
+
+function leaf(data: Float32Array, shape: number[]): Tensor {
+  const t = fromArray(data, shape);
+  t.requiresGrad = true;
+  return t;
+}
+
+/** float64 reference of the weighted CE with ignore index and label smoothing. */
+function ceRef(z: Float64Array, y: number[], w: number[], C: number, ignore = -100, eps = 0): number {
+  let num = 0;
+  let den = 0;
+  y.forEach((t, i) => {
+    if (t === ignore) return;
+    const row = Array.from(z.subarray(i * C, (i + 1) * C));
+    const m = Math.max(...row);
+    const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+    const smooth = row.reduce((s, v, c) => s + w[c]! * (lse - v), 0);
+    num += (1 - eps) * w[t]! * (lse - row[t]!) + (eps / C) * smooth;
+    den += w[t]!;
+  });
+  return num / den;
+}
+
+/** float64 reference of the contrastive losses (from the formula). */
+function conRef(f: Float64Array, y: number[], D: number, tau: number, mode: ContrastiveMode): number {
+  const N = y.length;
+  const z = Array.from({ length: N }, (_, i) => {
+    const r = Array.from(f.subarray(i * D, (i + 1) * D));
+    const n = Math.max(Math.sqrt(r.reduce((s, v) => s + v * v, 0)), 1e-12);
+    return r.map((v) => v / n);
+  });
+  let total = 0;
+  let counted = 0;
+  for (let i = 0; i < N; i++) {
+    const s = z.map((zj) => zj.reduce((acc, v, d) => acc + v * z[i]![d]!, 0) / tau);
+    const others = s.filter((_, j) => j !== i);
+    const m = Math.max(...others);
+    const lse = m + Math.log(others.reduce((a, v) => a + Math.exp(v - m), 0));
+    const pos = s.map((v, j) => [v, j] as const).filter(([, j]) => j !== i && y[j] === y[i]);
+    if (!pos.length) continue;
+    counted++;
+    total += -pos.reduce((a, [v]) => a + (v - lse), 0) / pos.length;
+  }
+  return total / (mode === 'multipos' ? N : Math.max(counted, 1));
+}
+
+describe('cross_entropy', () => {
+  it('cross_entropy matches the PyTorch weighted-mean fixture, forward and gradient', async () => {
+    const c = new Case('ops/cross_entropy_weighted');
+    const z = leaf(c.f('in.logits'), c.shape('in.logits'));
+    const loss = crossEntropy(z, fromArray(c.i('in.target'), c.shape('in.target'), 'i32'), { weight: fromArray(c.f('in.weight')) });
+    expectClose(await loss.toArray(), c.f('out.loss'), c.atol, RTOL, 'loss');
+    loss.backward(fromArray(c.f('in.dy'), []));
+    expectClose(await z.grad!.toArray(), c.f('grad.logits'), c.atol, RTOL, 'grad.logits');
+  });
+  it('cross_entropy with ignore_index and label smoothing vs float64 reference and finite differences', async () => {
+    const [N, C] = [9, 5];
+    const y = [0, 4, -100, 2, 2, 1, 3, -100, 4];
+    const w = [0.5, 2, 1, 0, 1.5]; // includes a zero weight
+    const data = randArray(N * C, 3, -3, 3);
+    for (const eps of [0, 0.1]) {
+      const opts = { weight: fromArray(w), ignoreIndex: -100, labelSmoothing: eps };
+      const { y: out, grads } = await gpuGrads(([t]) => crossEntropy(t!, fromArray(y, [N], 'i32'), opts), [{ data, shape: [N, C] }], new Float32Array([1.3]));
+      const ref = ceRef(Float64Array.from(data), y, w, C, -100, eps);
+      expectClose(out, [ref], 1e-6, 1e-5, `loss eps=${eps}`);
+      const fd = fdGrads(([x]) => [ceRef(x!, y, w, C, -100, eps)], [data], [1.3]);
+      expectClose(grads[0]!, fd[0]!, 1e-5, 1e-3, `grad eps=${eps}`);
+    }
+  });
+  it('cross_entropy fused equals the composed reference; huge logits stay finite', async () => {
+    const [N, C] = [33, 7];
+    const data = randArray(N * C, 5, -4, 4);
+    data[3] = 1e4; // a huge logit
+    const y = Array.from({ length: N }, (_, i) => (i * 3) % C);
+    const w = fromArray(Array.from({ length: C }, (_, c) => 0.5 + c / 4));
+    const a = leaf(data, [N, C]);
+    const b = leaf(data, [N, C]);
+    const la = crossEntropy(a, fromArray(y, [N], 'i32'), { weight: w });
+    const lb = crossEntropyComposed(b, fromArray(y, [N], 'i32'), w);
+    expectClose(await la.toArray(), await lb.toArray(), 1e-4, 1e-5, 'loss');
+    la.backward();
+    lb.backward();
+    const ga = await a.grad!.toArray();
+    expect(ga.every(Number.isFinite)).toBe(true);
+    expectClose(ga, await b.grad!.toArray(), 1e-6, 1e-4, 'grad');
+  });
+  it('cross_entropy rejects a target outside the classes, naming the row', () => {
+    expect(() => crossEntropy(fromArray(new Float32Array(6), [2, 3]), fromArray([0, 3], [2], 'i32'))).toThrow(/target 3 at row 1/);
+  });
+  it('classWeights: N/(C·n_c); an empty class is an error unless zeroForMissing (authors\' behaviour)', () => {
+    const labels = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2]; // counts 7, 3, 6, 0
+    expect(() => classWeights(labels, 4, { names: ['neu', 'ang', 'sad', 'hap'] })).toThrow(/class hap \(3\) has no sample/);
+    const w = classWeights(labels, 4, { zeroForMissing: true });
+    const c = new Case('crab/head_forward_backward');
+    expectClose(w, c.f('class_weights'), 1e-6, 1e-6, 'class weights vs the authors\' code');
+  });
+});
+
+describe('contrastive', () => {
+  it('contrastive multipos matches the Crab authors\' MultiPosConLoss (τ 0.1, 0.07, all singletons)', async () => {
+    for (const name of ['multipos_loss_tau0.1', 'multipos_loss_tau0.07', 'multipos_loss_all_singletons']) {
+      const c = new Case(`crab/${name}`);
+      const tau = (c.meta.config as { temperature?: number }).temperature ?? (name.includes('0.07') ? 0.07 : 0.1);
+      const f = leaf(c.f('in.embs'), c.shape('in.embs'));
+      const loss = contrastiveLoss(f, fromArray(c.i('in.labels'), c.shape('in.labels'), 'i32'), { temperature: tau });
+      expectClose(await loss.toArray(), c.f('out.loss'), c.atol, RTOL, `${name} loss`);
+      loss.backward(c.has('in.dy') ? fromArray(c.f('in.dy'), []) : undefined);
+      expectClose(await f.grad!.toArray(), c.f('grad.embs'), c.atol, RTOL, `${name} grad`);
+      if (name.includes('singletons')) expect(await loss.item()).toBe(0);
+    }
+  });
+  it('contrastive supcon matches the PyTorch SupCon fixtures (singleton anchors excluded or zero)', async () => {
+    for (const name of ['supcon_t0.07', 'supcon_t0.1', 'supcon_singleton_t0.07', 'supcon_singleton_t0.1', 'supcon_singleton_zero_t0.07', 'supcon_singleton_zero_t0.1']) {
+      const c = new Case(`ops/${name}`);
+      const params = c.meta.params as { temperature: number; singleton: string };
+      const mode: ContrastiveMode = params.singleton === 'zero' ? 'multipos' : 'supcon';
+      const f = leaf(c.f('in.features'), c.shape('in.features'));
+      const loss = contrastiveLoss(f, fromArray(c.i('in.labels'), c.shape('in.labels'), 'i32'), { temperature: params.temperature, mode });
+      expectClose(await loss.toArray(), c.f('out.loss'), c.atol, RTOL, `${name} loss`);
+      loss.backward(fromArray(c.f('in.dy'), []));
+      expectClose(await f.grad!.toArray(), c.f('grad.features'), c.atol, RTOL, `${name} grad`);
+    }
+  });
+  it('contrastive fused vs composed reference, float64 formula and finite differences, singleton classes', async () => {
+    for (const mode of ['multipos', 'supcon'] as const) {
+      for (const [N, D] of [[7, 5], [33, 16]] as const) {
+        const y = Array.from({ length: N }, (_, i) => (i < 3 ? i + 100 : i % 4)); // three singletons
+        const data = randArray(N * D, N + D, -2, 2);
+        const { y: out, grads } = await gpuGrads(([t]) => contrastiveLoss(t!, fromArray(y, [N], 'i32'), { mode }), [{ data, shape: [N, D] }], new Float32Array([0.7]));
+        const tau = mode === 'multipos' ? 0.1 : 0.07;
+        expectClose(out, [conRef(Float64Array.from(data), y, D, tau, mode)], 1e-5, 1e-5, `${mode} N=${N} loss`);
+        const fd = fdGrads(([x]) => [conRef(x!, y, D, tau, mode)], [data], [0.7]);
+        expectClose(grads[0]!, fd[0]!, 2e-5, 1e-3, `${mode} N=${N} grad`);
+        const comp = contrastiveComposed(fromArray(data, [N, D]), fromArray(y, [N], 'i32'), { mode });
+        expectClose(out, await comp.toArray(), 1e-5, 1e-5, `${mode} fused vs composed`);
+      }
+    }
+  });
+});
