@@ -1,12 +1,17 @@
 /**
  * attention — `softmax(Q·Kᵀ·scale + bias, masked) · V` over (B, H, T, Dh) × (B, H, S, Dh).
  *
- * {@link attentionComposed} builds it from basic ops (matmul with a transposed operand, softmax
- * with −∞ masking, matmul); its gradients come from those ops' rules. It materializes the
- * T×S score matrix; it is the reference the fused kernel is checked against.
+ * {@link attention} is the fused kernel (`wgsl/attention.wgsl`); {@link attentionComposed} builds
+ * the same thing from basic ops (matmul with a transposed operand, softmax with −∞ masking,
+ * matmul), materializing the T×S scores — the reference the fused kernel is checked against.
+ * PyTorch: `softmax((q @ k.mT) * scale + bias).masked_fill(...) @ v`.
  * @module
  */
-import { Tensor, fmt } from '../tensor/tensor.js';
+import attentionSource from '../../wgsl/attention.wgsl';
+import { f32 } from '../tensor/runtime.js';
+import { Tensor, fmt, record } from '../tensor/tensor.js';
+import { expectDType, launch1d } from './util.js';
+import { sumTo } from './reduce.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
 import { scale as scaleOp } from './unary.js';
@@ -32,4 +37,74 @@ export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, opts: Attenti
   const [B, , , S] = s1.shape as [number, number, number, number];
   const s2 = opts.keyPaddingMask ? maskedFill(s1, opts.keyPaddingMask.reshape([B, 1, 1, S]), -Infinity) : s1;
   return matmul(softmax(s2), v);
+}
+
+/** The fused attention kernel. */
+export const attentionKernel = { stem: 'attention', source: attentionSource };
+
+/** True when the fused kernel handles these shapes (Dh a multiple of 4, at most 128). */
+export function fusedAttentionSupports(headDim: number): boolean {
+  return headDim % 4 === 0 && headDim <= 128;
+}
+
+/**
+ * Fused attention (`wgsl/attention.wgsl`): online-softmax forward with no T×S score matrix in
+ * memory (unless the bias itself needs a gradient), backward recomputing the probabilities
+ * from the saved logsumexp. Falls back to {@link attentionComposed} for head dims it does not
+ * support. Fully masked rows give zeros.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw new Error(`attention: expected q, k, v of shape (B, H, T|S, Dh), got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  const [B, H, T, Dh] = q.shape as [number, number, number, number];
+  const S = k.shape[2]!;
+  if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== Dh || fmt(v.shape) !== fmt(k.shape)) {
+    throw new Error(`attention: k ${fmt(k.shape)} and v ${fmt(v.shape)} must be [${B}, ${H}, S, ${Dh}] for q ${fmt(q.shape)}`);
+  }
+  if (!fusedAttentionSupports(Dh)) return attentionComposed(q, k, v, opts);
+  expectDType('attention', 'f32', q, k, v);
+  const bias = opts.bias ?? null;
+  let biasB = 0;
+  let biasH = 0;
+  if (bias) {
+    const bs = [...bias.shape];
+    while (bs.length < 4) bs.unshift(1);
+    const [bb, bh, bt, bsS] = bs as [number, number, number, number];
+    if (bt !== T || bsS !== S || (bb !== 1 && bb !== B) || (bh !== 1 && bh !== H)) {
+      throw new Error(`attention: bias ${fmt(bias.shape)} does not broadcast to [${B}, ${H}, ${T}, ${S}]`);
+    }
+    biasH = bh === 1 ? 0 : T * S;
+    biasB = bb === 1 ? 0 : bh * T * S;
+  }
+  const mask = opts.keyPaddingMask ?? null;
+  if (mask && (mask.ndim !== 2 || mask.shape[0] !== B || mask.shape[1] !== S)) throw new Error(`attention: key padding mask ${fmt(mask.shape)} must be [${B}, ${S}]`);
+  const o = new Tensor(q.shape, 'f32');
+  const lse = new Tensor([B, H, T], 'f32');
+  const wantBiasGrad = !!bias?.requiresGrad;
+  const params = (biasGrad: boolean): number[] | Array<number | { f: number }> => [
+    B, H, T, S, Dh, bias ? 1 : 0, mask ? 1 : 0, biasGrad ? 1 : 0, biasB, biasH, f32(opts.scale ?? 1 / Math.sqrt(Dh)), 0,
+  ];
+  const dummy = q.buffer; // unused bindings still need a buffer; read-only aliasing is allowed
+  const bb = bias ? bias.buffer : dummy;
+  const mb = mask ? mask.buffer : dummy;
+  const rows = B * H * T;
+  launch1d(attentionKernel, rows, [q.buffer, k.buffer, v.buffer, bb, mb, o.buffer, lse.buffer], params(false), undefined, 'main', 4 * rows * S * Dh * 50);
+  const inputs = bias ? [q, k, v, bias] : [q, k, v];
+  const out = record('attention', o, inputs, (g) => {
+    const Dr = new Tensor([B, H, T], 'f32');
+    launch1d(attentionKernel, rows, [null, null, null, null, null, o.buffer, null, g.buffer, Dr.buffer], params(false), undefined, 'row_dot', rows * Dh * 100);
+    const dQ = new Tensor(q.shape, 'f32');
+    // Without a bias gradient the dBias binding gets a 1-element placeholder (two writable
+    // bindings may not share a buffer).
+    const dBiasFull = new Tensor(wantBiasGrad ? [B, H, T, S] : [1], 'f32');
+    launch1d(attentionKernel, rows, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dQ.buffer, dBiasFull.buffer], params(wantBiasGrad), undefined, 'dq', 6 * rows * S * Dh * 50);
+    const dK = new Tensor(k.shape, 'f32');
+    const dV = new Tensor(v.shape, 'f32');
+    launch1d(attentionKernel, B * H * S, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dK.buffer, dV.buffer], params(false), undefined, 'dkv', 8 * rows * S * Dh * 50);
+    Dr.dispose();
+    const dBias = wantBiasGrad ? sumTo(dBiasFull, bias!.shape) : null;
+    if (!wantBiasGrad) dBiasFull.dispose();
+    return bias ? [dQ, dK, dV, dBias] : [dQ, dK, dV];
+  });
+  if (!out.requiresGrad) lse.dispose();
+  return out;
 }

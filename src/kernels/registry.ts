@@ -17,6 +17,9 @@ import { im2colKernel } from './conv1d.js';
 import { embeddingKernel } from './embedding.js';
 import { dropoutKernel } from './dropout.js';
 import { adamwKernel } from './adamw.js';
+import { attentionKernel } from './attention.js';
+import { crossEntropyKernel } from './cross_entropy.js';
+import { contrastiveKernel } from './contrastive.js';
 
 /** A registry row: the kernel, its entry points, and whether it needs the `subgroups` feature. */
 export interface KernelEntry {
@@ -41,4 +44,7 @@ export const KERNELS: KernelEntry[] = [
   { kernel: embeddingKernel, entries: ['main', 'backward'] },
   { kernel: dropoutKernel, entries: ['main'] },
   { kernel: adamwKernel, entries: ['main'] },
+  { kernel: attentionKernel, entries: ['main', 'row_dot', 'dq', 'dkv'] },
+  { kernel: crossEntropyKernel, entries: ['main', 'backward'] },
+  { kernel: contrastiveKernel, entries: ['normalize', 'rows', 'grad_logits', 'normalize_backward'] },
 ];
