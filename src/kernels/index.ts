@@ -31,3 +31,4 @@ export { adamwUpdate, type AdamWStep } from './adamw.js';
 export { attention, attentionComposed, fusedAttentionSupports, type AttentionOptions } from './attention.js';
 export { crossEntropy, crossEntropyComposed, classWeights, type CrossEntropyOptions } from './cross_entropy.js';
 export { contrastiveLoss, contrastiveComposed, type ContrastiveMode, type ContrastiveOptions } from './contrastive.js';
+export { gruRecurrence, GRU_MAX_HIDDEN } from './gru.js';

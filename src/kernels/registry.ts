@@ -20,6 +20,7 @@ import { adamwKernel } from './adamw.js';
 import { attentionKernel } from './attention.js';
 import { crossEntropyKernel } from './cross_entropy.js';
 import { contrastiveKernel } from './contrastive.js';
+import { gruKernel } from './gru.js';
 
 /** A registry row: the kernel, its entry points, and whether it needs the `subgroups` feature. */
 export interface KernelEntry {
@@ -46,5 +47,6 @@ export const KERNELS: KernelEntry[] = [
   { kernel: adamwKernel, entries: ['main'] },
   { kernel: attentionKernel, entries: ['main', 'row_dot', 'dq', 'dkv'] },
   { kernel: crossEntropyKernel, entries: ['main', 'backward'] },
+  { kernel: gruKernel, entries: ['main', 'backward'] },
   { kernel: contrastiveKernel, entries: ['normalize', 'rows', 'grad_logits', 'normalize_backward'] },
 ];

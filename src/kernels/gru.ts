@@ -1,0 +1,66 @@
+/**
+ * gru — the recurrence of a bidirectional `nn.GRU` (`wgsl/gru.wgsl`): one launch runs every
+ * time step of both directions (a workgroup per sequence and direction, the state in workgroup
+ * memory). Input projections and weight gradients are matmuls around it:
+ *   gi = x·W_ihᵀ + b_ih  (one matmul for both directions)  →  recurrence  →  out [B, T, 2H]
+ *   backward: the kernel gives the gate gradients dgi (input side) and dgh (hidden side);
+ *   dW_hh = dghᵀ·h_prev (one batched matmul), db_hh = Σ dgh; dx, dW_ih follow from gi's matmul.
+ * Per-sequence lengths follow PyTorch's packed sequences: padded steps output 0, never touch
+ * the state and get no gradient. The final states h_n are returned without gradient.
+ * @module
+ */
+import source from '../../wgsl/gru.wgsl';
+import { dispatch } from '../tensor/runtime.js';
+import { Tensor, record, fmt } from '../tensor/tensor.js';
+import { expectDType } from './util.js';
+import { matmul } from './matmul.js';
+import { permute } from './copy.js';
+import { sum } from './reduce.js';
+
+/** The GRU recurrence kernel. */
+export const gruKernel = { stem: 'gru', source };
+/** Largest hidden size the kernel's workgroup memory holds. */
+export const GRU_MAX_HIDDEN = 512;
+
+/**
+ * Runs both directions over gi [B, T, 6H] with W_hh [6H, H] and b_hh [6H] (forward direction's
+ * rows first). `lengths` is an i32 tensor [B] with 1 ≤ length ≤ T.
+ */
+export function gruRecurrence(gi: Tensor, whh: Tensor, bhh: Tensor, lengths: Tensor): { out: Tensor; hN: Tensor } {
+  expectDType('gru', 'f32', gi, whh, bhh);
+  expectDType('gru', 'i32', lengths);
+  const [B, T, H6] = gi.shape as [number, number, number];
+  const H = H6 / 6;
+  if (gi.ndim !== 3 || !Number.isInteger(H)) throw new Error(`gru: gi must be [B, T, 6H], got ${fmt(gi.shape)}`);
+  if (fmt(whh.shape) !== fmt([6 * H, H]) || fmt(bhh.shape) !== fmt([6 * H])) throw new Error(`gru: W_hh ${fmt(whh.shape)} / b_hh ${fmt(bhh.shape)} must be [${6 * H}, ${H}] / [${6 * H}]`);
+  if (H > GRU_MAX_HIDDEN) throw new Error(`gru: hidden size ${H} is above the kernel's limit of ${GRU_MAX_HIDDEN}`);
+  if (lengths.ndim !== 1 || lengths.shape[0] !== B) throw new Error(`gru: lengths ${fmt(lengths.shape)} must be [${B}]`);
+  if (lengths.host) lengths.host.forEach((l, i) => {
+    if (l < 1 || l > T) throw new Error(`gru: length ${l} of sequence ${i} is outside [1, ${T}]`);
+  });
+  const out = new Tensor([B, T, 2 * H], 'f32');
+  const saved = new Tensor([B, T, 2, 4 * H], 'f32');
+  const hprev = new Tensor([B, T, 2 * H], 'f32');
+  const hN = new Tensor([2, B, H], 'f32');
+  const params = [B, T, H];
+  const work = 2 * 3 * 2 * B * T * H * H * 20;
+  dispatch(gruKernel, { buffers: [gi.buffer, whh.buffer, bhh.buffer, lengths.buffer, out.buffer, saved.buffer, hprev.buffer, hN.buffer], params, workgroups: [B, 2], work });
+  const res = record('gru', out, [gi, whh, bhh], (g) => {
+    const dgi = new Tensor(gi.shape, 'f32');
+    const dgh = new Tensor(gi.shape, 'f32');
+    dispatch({ ...gruKernel, entry: 'backward' }, {
+      buffers: [g.buffer, whh.buffer, null, lengths.buffer, null, saved.buffer, hprev.buffer, null, dgi.buffer, dgh.buffer], params, workgroups: [B, 2], work,
+    });
+    const dghP = permute(dgh.reshape([B * T, 2, 3 * H]), [1, 0, 2]); // [2, B·T, 3H]
+    const hP = permute(hprev.reshape([B * T, 2, H]), [1, 0, 2]); // [2, B·T, H]
+    const dW = matmul(dghP, hP, { transA: true }).reshape([6 * H, H]);
+    const db = sum(dgh.reshape([B * T, 6 * H]), 0);
+    for (const t of [dgh, dghP, hP]) t.dispose();
+    return [dgi, dW, db];
+  });
+  if (!res.requiresGrad) {
+    saved.dispose();
+    hprev.dispose();
+  }
+  return { out: res, hN };
+}
