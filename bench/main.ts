@@ -1,11 +1,13 @@
 // `npm run bench -- <suite> [--quick] [--no-peers]`: suites print a table and write
-// bench/results/<suite>.json. Suites: kernels.
+// bench/results/<suite>.json. Suites: kernels, fused.
 import { initDevice, releaseDevice } from '../src/tensor/device.js';
 import '../src/kernels/index.js';
 import { benchKernels } from './kernels/kernels.bench.js';
+import { benchFused } from './fused/fused.bench.js';
 
 const SUITES: Record<string, (o: { quick?: boolean; peers?: boolean }) => Promise<void>> = {
   kernels: benchKernels,
+  fused: benchFused,
 };
 
 async function main(): Promise<void> {

@@ -4,8 +4,8 @@
  * and `_reverse`) and optional per-sequence lengths (packed-sequence semantics).
  * @module
  */
-import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
-import { concat, linear, gruRecurrence } from '../kernels/index.js';
+import { Tensor, Rng, fromArray, zeros, full } from '../tensor/tensor.js';
+import { concat, linear, gruRecurrence, narrow, sigmoid, tanh, add, mul, sub } from '../kernels/index.js';
 import { Module, param, uniformInit } from './module.js';
 
 /** A one-layer bidirectional GRU; output [B, T, 2H] = [forward | backward]. */
@@ -46,4 +46,34 @@ export class BiGRU extends Module {
     const { out, hN } = gruRecurrence(gi, whh, bhh, lens);
     return { output: out, hN };
   }
+}
+
+/**
+ * The same BiGRU (all sequences full length) composed step by step from basic ops — one
+ * matmul and a handful of elementwise launches per step and direction. The reference the fused
+ * recurrence is tested against and benchmarked with.
+ */
+export function biGruComposed(g: BiGRU, x: Tensor): Tensor {
+  const [B, T] = x.shape as [number, number];
+  const H = g.hiddenSize;
+  const outs: Tensor[][] = [[], []];
+  const dirs = [
+    [g.weight_ih_l0, g.weight_hh_l0, g.bias_ih_l0, g.bias_hh_l0],
+    [g.weight_ih_l0_reverse, g.weight_hh_l0_reverse, g.bias_ih_l0_reverse, g.bias_hh_l0_reverse],
+  ] as const;
+  dirs.forEach(([wih, whh, bih, bhh], dir) => {
+    const gi = linear(x, wih, bih); // [B, T, 3H]
+    let h = zeros([B, H]);
+    for (let s = 0; s < T; s++) {
+      const t = dir === 0 ? s : T - 1 - s;
+      const git = narrow(gi, 1, t, 1).reshape([B, 3 * H]);
+      const gh = linear(h, whh, bhh);
+      const r = sigmoid(add(narrow(git, 1, 0, H), narrow(gh, 1, 0, H)));
+      const z = sigmoid(add(narrow(git, 1, H, H), narrow(gh, 1, H, H)));
+      const n = tanh(add(narrow(git, 1, 2 * H, H), mul(r, narrow(gh, 1, 2 * H, H))));
+      h = add(mul(sub(full([1], 1), z), n), mul(z, h));
+      outs[dir]![t] = h.reshape([B, 1, H]);
+    }
+  });
+  return concat([concat(outs[0]!, 1), concat(outs[1]!, 1)], 2);
 }

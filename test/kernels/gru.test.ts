@@ -91,3 +91,26 @@ describe('gru', () => {
     for (let i = 0; i < params.length; i++) expectClose(await (params[i] as Tensor).grad!.toArray(), fd[i + 1]!, 1e-5, 1e-3, `grad ${NAMES[i]}`);
   });
 });
+
+describe('gru composed', () => {
+  it('gru fused equals the step-by-step composition of basic ops, forward and gradients', async () => {
+    const { biGruComposed } = await import('../../src/model/gru.js');
+    const [B, T, I, H] = [3, 7, 5, 6];
+    const gru = new BiGRU(I, H, new Rng(3));
+    const xd = randArray(B * T * I, 4);
+    const x1 = fromArray(xd, [B, T, I]);
+    const x2 = fromArray(xd, [B, T, I]);
+    x1.requiresGrad = x2.requiresGrad = true;
+    const y1 = gru.forward(x1).output;
+    const y2 = biGruComposed(gru, x2);
+    expectClose(await y1.toArray(), await y2.toArray(), 1e-6, 1e-5, 'output');
+    const dy = fromArray(randArray(y1.size, 5), y1.shape);
+    y1.backward(dy);
+    const g1 = await x1.grad!.toArray();
+    const w1 = await gru.weight_hh_l0_reverse.grad!.toArray();
+    gru.weight_hh_l0_reverse.grad = null;
+    y2.backward(dy);
+    expectClose(g1, await x2.grad!.toArray(), 1e-6, 1e-4, 'grad x');
+    expectClose(w1, await gru.weight_hh_l0_reverse.grad!.toArray(), 1e-6, 1e-4, 'grad weight_hh_l0_reverse');
+  });
+});
