@@ -1,0 +1,196 @@
+/**
+ * RoBERTa as Hugging Face's `RobertaModel` computes it (post-LN encoder, GELU, absolute
+ * positions counted from the padding index). Class and property names follow
+ * `modeling_roberta.py`, so parameter paths are checkpoint keys (`embeddings.LayerNorm.weight`,
+ * `encoder.layer.0.attention.self.query.weight`, …).
+ * @module
+ */
+import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
+import { add, gelu, permute, attention } from '../kernels/index.js';
+import { Module, Linear, LayerNorm, Embedding, Dropout } from './module.js';
+import { readConfig } from './config.js';
+
+/** `config.json` of a RoBERTa checkpoint (the fields this model reads). */
+export interface RobertaConfig {
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  layer_norm_eps: number;
+  pad_token_id: number;
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  hidden_act: string;
+}
+
+/** roberta-base's values, used where config.json is silent. */
+export const ROBERTA_DEFAULTS: RobertaConfig = {
+  vocab_size: 50265, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
+  max_position_embeddings: 514, type_vocab_size: 1, layer_norm_eps: 1e-5, pad_token_id: 1,
+  hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, hidden_act: 'gelu',
+};
+
+/** Reads a RoBERTa config.json. */
+export function readRobertaConfig(dir: string): RobertaConfig {
+  const c = readConfig<RobertaConfig>(dir, ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'], ROBERTA_DEFAULTS);
+  if (c.hidden_act !== 'gelu') throw new Error(`${dir}/config.json: hidden_act "${c.hidden_act}" is not supported (only "gelu")`);
+  return c;
+}
+
+/** Position ids as fairseq/HF: real tokens get pad+1, pad+2, …; pads get pad. */
+export function robertaPositionIds(ids: ArrayLike<number>, T: number, pad: number): Int32Array {
+  const out = new Int32Array(ids.length);
+  for (let b = 0; b < ids.length / T; b++) {
+    let c = 0;
+    for (let t = 0; t < T; t++) {
+      const real = ids[b * T + t] !== pad;
+      if (real) c++;
+      out[b * T + t] = real ? pad + c : pad;
+    }
+  }
+  return out;
+}
+
+export class RobertaEmbeddings extends Module {
+  word_embeddings: Embedding;
+  position_embeddings: Embedding;
+  token_type_embeddings: Embedding;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+  constructor(readonly c: RobertaConfig, rng: Rng) {
+    super();
+    this.word_embeddings = new Embedding(c.vocab_size, c.hidden_size, rng, c.pad_token_id, 0.02);
+    this.position_embeddings = new Embedding(c.max_position_embeddings, c.hidden_size, rng, c.pad_token_id, 0.02);
+    this.token_type_embeddings = new Embedding(c.type_vocab_size, c.hidden_size, rng, undefined, 0.02);
+    this.LayerNorm = new LayerNorm(c.hidden_size, c.layer_norm_eps);
+    this.dropout = new Dropout(c.hidden_dropout_prob, rng);
+  }
+  forward(ids: Tensor): Tensor {
+    const [B, T] = ids.shape as [number, number];
+    if (!ids.host) throw new Error('RobertaEmbeddings: input ids need a host copy (fromArray(..., "i32"))');
+    const pos = robertaPositionIds(ids.host, T, this.c.pad_token_id);
+    const maxPos = Math.max(...pos);
+    if (maxPos >= this.c.max_position_embeddings) throw new Error(`RoBERTa: ${T} tokens need position ${maxPos}, but max_position_embeddings is ${this.c.max_position_embeddings} (truncate to ${this.c.max_position_embeddings - this.c.pad_token_id - 1} tokens)`);
+    const x = add(add(this.word_embeddings.forward(ids), this.position_embeddings.forward(fromArray(pos, [B, T], 'i32'))),
+      this.token_type_embeddings.forward(fromArray(new Int32Array(B * T), [B, T], 'i32')));
+    return this.dropout.forward(this.LayerNorm.forward(x));
+  }
+}
+
+export class RobertaSelfAttention extends Module {
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  constructor(readonly c: RobertaConfig, rng: Rng) {
+    super();
+    this.query = new Linear(c.hidden_size, c.hidden_size, rng, { std: 0.02 });
+    this.key = new Linear(c.hidden_size, c.hidden_size, rng, { std: 0.02 });
+    this.value = new Linear(c.hidden_size, c.hidden_size, rng, { std: 0.02 });
+  }
+  forward(x: Tensor, keyPaddingMask: Tensor | null): Tensor {
+    const [B, T, D] = x.shape as [number, number, number];
+    const H = this.c.num_attention_heads;
+    const heads = (t: Tensor): Tensor => permute(t.reshape([B, T, H, D / H]), [0, 2, 1, 3]);
+    const a = attention(heads(this.query.forward(x)), heads(this.key.forward(x)), heads(this.value.forward(x)), { keyPaddingMask });
+    return permute(a, [0, 2, 1, 3]).reshape([B, T, D]);
+  }
+}
+
+/** dense → dropout → LayerNorm(· + residual): HF's SelfOutput and Output. */
+export class RobertaResidualOutput extends Module {
+  dense: Linear;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+  constructor(inDim: number, c: RobertaConfig, rng: Rng) {
+    super();
+    this.dense = new Linear(inDim, c.hidden_size, rng, { std: 0.02 });
+    this.LayerNorm = new LayerNorm(c.hidden_size, c.layer_norm_eps);
+    this.dropout = new Dropout(c.hidden_dropout_prob, rng);
+  }
+  forward(h: Tensor, residual: Tensor): Tensor {
+    return this.LayerNorm.forward(add(this.dropout.forward(this.dense.forward(h)), residual));
+  }
+}
+
+export class RobertaAttention extends Module {
+  self: RobertaSelfAttention;
+  output: RobertaResidualOutput;
+  constructor(c: RobertaConfig, rng: Rng) {
+    super();
+    this.self = new RobertaSelfAttention(c, rng);
+    this.output = new RobertaResidualOutput(c.hidden_size, c, rng);
+  }
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    return this.output.forward(this.self.forward(x, mask), x);
+  }
+}
+
+export class RobertaIntermediate extends Module {
+  dense: Linear;
+  constructor(c: RobertaConfig, rng: Rng) {
+    super();
+    this.dense = new Linear(c.hidden_size, c.intermediate_size, rng, { std: 0.02 });
+  }
+  forward(x: Tensor): Tensor {
+    return gelu(this.dense.forward(x));
+  }
+}
+
+export class RobertaLayer extends Module {
+  attention: RobertaAttention;
+  intermediate: RobertaIntermediate;
+  output: RobertaResidualOutput;
+  constructor(c: RobertaConfig, rng: Rng) {
+    super();
+    this.attention = new RobertaAttention(c, rng);
+    this.intermediate = new RobertaIntermediate(c, rng);
+    this.output = new RobertaResidualOutput(c.intermediate_size, c, rng);
+  }
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    const a = this.attention.forward(x, mask);
+    return this.output.forward(this.intermediate.forward(a), a);
+  }
+}
+
+export class RobertaEncoder extends Module {
+  layer: RobertaLayer[];
+  constructor(c: RobertaConfig, rng: Rng) {
+    super();
+    this.layer = Array.from({ length: c.num_hidden_layers }, () => new RobertaLayer(c, rng));
+  }
+}
+
+/** Output of {@link RobertaModel.forward}. */
+export interface EncoderOutput {
+  lastHiddenState: Tensor;
+  /** Input of layer 0 then every layer's output (HF `hidden_states`), when asked for. */
+  hiddenStates?: Tensor[];
+}
+
+/** The bare RoBERTa encoder (no pooler). */
+export class RobertaModel extends Module {
+  embeddings: RobertaEmbeddings;
+  encoder: RobertaEncoder;
+  constructor(readonly config: RobertaConfig, seed = 0) {
+    super();
+    const rng = new Rng(seed);
+    this.embeddings = new RobertaEmbeddings(config, rng);
+    this.encoder = new RobertaEncoder(config, rng);
+  }
+
+  /** ids [B, T] (i32, from fromArray) and attention mask [B, T] (1 = token) → hidden states. */
+  forward(ids: Tensor, attentionMask?: ArrayLike<number>, outputHiddenStates = false): EncoderOutput {
+    const [B, T] = ids.shape as [number, number];
+    const pad = attentionMask ? fromArray(Float32Array.from(attentionMask, (m) => (m ? 0 : 1)), [B, T]) : null;
+    let h = this.embeddings.forward(ids);
+    const all = outputHiddenStates ? [h] : undefined;
+    for (const layer of this.encoder.layer) {
+      h = layer.forward(h, pad);
+      all?.push(h);
+    }
+    return { lastHiddenState: h, hiddenStates: all };
+  }
+}
