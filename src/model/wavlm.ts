@@ -1,0 +1,343 @@
+/**
+ * WavLM as Hugging Face's `WavLMModel` computes it, for both families:
+ * base (`feat_extract_norm: "group"`, post-LN layers) and large (`"layer"`, stable pre-LN with a
+ * final LayerNorm). Class and property names follow `modeling_wavlm.py`, so parameter paths are
+ * checkpoint keys.
+ *
+ *   waveform → FeatureEncoder (7 convs, GELU) → FeatureProjection (LayerNorm → Linear)
+ *   → zero padded frames → + PositionalConvEmbedding (weight-normed grouped conv, GELU)
+ *   → layers with the gated relative position bias (buckets embedded in layer 0, reused by all)
+ * @module
+ */
+import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
+import {
+  add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, groupNorm, layerNorm, permute, narrow, transpose, attention,
+  embedding, affine,
+} from '../kernels/index.js';
+import { Module, Linear, LayerNorm, Dropout, param, uniformInit } from './module.js';
+import { readConfig } from './config.js';
+
+/** `config.json` of a WavLM checkpoint (the fields this model reads). */
+export interface WavLMConfig {
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act: string;
+  layer_norm_eps: number;
+  feat_extract_norm: 'group' | 'layer';
+  conv_dim: number[];
+  conv_kernel: number[];
+  conv_stride: number[];
+  conv_bias: boolean;
+  num_conv_pos_embeddings: number;
+  num_conv_pos_embedding_groups: number;
+  num_buckets: number;
+  max_bucket_distance: number;
+  do_stable_layer_norm: boolean;
+  hidden_dropout: number;
+  attention_dropout: number;
+  feat_proj_dropout: number;
+  layerdrop: number;
+  mask_time_prob: number;
+  mask_time_length: number;
+}
+
+/** wavlm-base-plus values, used where config.json is silent. */
+export const WAVLM_DEFAULTS: WavLMConfig = {
+  hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, hidden_act: 'gelu', layer_norm_eps: 1e-5,
+  feat_extract_norm: 'group', conv_dim: [512, 512, 512, 512, 512, 512, 512], conv_kernel: [10, 3, 3, 3, 3, 2, 2], conv_stride: [5, 2, 2, 2, 2, 2, 2],
+  conv_bias: false, num_conv_pos_embeddings: 128, num_conv_pos_embedding_groups: 16, num_buckets: 320, max_bucket_distance: 800,
+  do_stable_layer_norm: false, hidden_dropout: 0.1, attention_dropout: 0.1, feat_proj_dropout: 0.1, layerdrop: 0.1, mask_time_prob: 0.05, mask_time_length: 10,
+};
+
+/** Reads a WavLM config.json. */
+export function readWavLMConfig(dir: string): WavLMConfig {
+  const c = readConfig<WavLMConfig>(dir, ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'], WAVLM_DEFAULTS);
+  if (c.feat_extract_norm !== 'group' && c.feat_extract_norm !== 'layer') throw new Error(`${dir}/config.json: feat_extract_norm must be "group" or "layer", got "${c.feat_extract_norm}"`);
+  return c;
+}
+
+/** Frames produced for `samples` input samples: L ← floor((L − k)/s) + 1 through every conv. */
+export function frameLength(samples: number, c: Pick<WavLMConfig, 'conv_kernel' | 'conv_stride'>): number {
+  let L = samples;
+  c.conv_kernel.forEach((k, i) => (L = Math.max(0, Math.floor((L - k) / c.conv_stride[i]!) + 1)));
+  return L;
+}
+
+/**
+ * Relative-position bucket of (key − query), as `_relative_positions_bucket` with f32 rounding
+ * at each step (torch computes the log branch in float32).
+ */
+export function relativePositionBucket(rel: number, numBuckets = 320, maxDistance = 800): number {
+  const nb = numBuckets / 2;
+  let bucket = rel > 0 ? nb : 0;
+  const a = Math.abs(rel);
+  const maxExact = nb / 2;
+  if (a < maxExact) return bucket + a;
+  const f = Math.fround;
+  const v = f(f(f(Math.log(f(f(a) / maxExact))) / f(Math.log(maxDistance / maxExact))) * (nb - maxExact));
+  bucket += Math.min(Math.trunc(f(maxExact + v)), nb - 1);
+  return bucket;
+}
+
+class ConvLayer extends Module {
+  conv: { weight: Tensor; bias: Tensor | null } & Module;
+  layer_norm?: Module & { weight: Tensor; bias: Tensor };
+  constructor(inC: number, outC: number, k: number, readonly stride: number, bias: boolean, norm: 'group' | 'layer' | null, rng: Rng) {
+    super();
+    this.conv = new ConvWeights(outC, inC, k, bias, rng);
+    if (norm) this.layer_norm = new LayerNorm(outC);
+    this.norm = norm;
+  }
+  readonly norm: 'group' | 'layer' | null;
+  forward(x: Tensor): Tensor {
+    let y = conv1d(x, this.conv.weight, this.conv.bias, { stride: this.stride });
+    if (this.norm === 'group') y = groupNorm(y, y.shape[1]!, this.layer_norm!.weight, this.layer_norm!.bias);
+    else if (this.norm === 'layer') y = transpose(layerNorm(transpose(y), this.layer_norm!.weight, this.layer_norm!.bias));
+    return gelu(y);
+  }
+}
+
+class ConvWeights extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(outC: number, inC: number, k: number, bias: boolean, rng: Rng) {
+    super();
+    const bound = 1 / Math.sqrt(inC * k);
+    this.weight = param(uniformInit(outC * inC * k, bound, rng), [outC, inC, k]);
+    this.bias = bias ? param(uniformInit(outC, bound, rng), [outC]) : null;
+  }
+}
+
+export class WavLMFeatureEncoder extends Module {
+  conv_layers: ConvLayer[];
+  constructor(c: WavLMConfig, rng: Rng) {
+    super();
+    this.conv_layers = c.conv_dim.map((d, i) => new ConvLayer(i === 0 ? 1 : c.conv_dim[i - 1]!, d, c.conv_kernel[i]!, c.conv_stride[i]!, c.conv_bias,
+      c.feat_extract_norm === 'layer' ? 'layer' : i === 0 ? 'group' : null, rng));
+  }
+  /** waveform [B, S] → features [B, C, T]. */
+  forward(wave: Tensor): Tensor {
+    let x = wave.reshape([wave.shape[0]!, 1, wave.shape[1]!]);
+    for (const l of this.conv_layers) x = l.forward(x);
+    return x;
+  }
+}
+
+export class WavLMFeatureProjection extends Module {
+  layer_norm: LayerNorm;
+  projection: Linear;
+  dropout: Dropout;
+  constructor(c: WavLMConfig, rng: Rng) {
+    super();
+    this.layer_norm = new LayerNorm(c.conv_dim.at(-1)!, c.layer_norm_eps);
+    this.projection = new Linear(c.conv_dim.at(-1)!, c.hidden_size, rng);
+    this.dropout = new Dropout(c.feat_proj_dropout, rng);
+  }
+  forward(x: Tensor): Tensor {
+    return this.dropout.forward(this.projection.forward(this.layer_norm.forward(x)));
+  }
+}
+
+/** Conv1d(D, D, k, padding k/2, groups) with weight norm over dim 2 (`weight_g`, `weight_v`). */
+class WeightNormConv extends Module {
+  weight_g: Tensor;
+  weight_v: Tensor;
+  bias: Tensor;
+  constructor(D: number, readonly k: number, readonly groups: number, rng: Rng) {
+    super();
+    this.weight_v = param(uniformInit(D * (D / groups) * k, 1 / Math.sqrt((D / groups) * k), rng), [D, D / groups, k]);
+    this.weight_g = param(new Float32Array(k).fill(1), [1, 1, k]);
+    this.bias = param(new Float32Array(D), [D]);
+  }
+  /** weight = g · v / ‖v‖, the norm over dims 0 and 1 (torch._weight_norm(v, g, dim=2)). */
+  weight(): Tensor {
+    return mul(this.weight_g, div(this.weight_v, sqrt(sum(square(this.weight_v), [0, 1], true))));
+  }
+}
+
+export class WavLMPositionalConvEmbedding extends Module {
+  conv: WeightNormConv;
+  constructor(c: WavLMConfig, rng: Rng) {
+    super();
+    this.conv = new WeightNormConv(c.hidden_size, c.num_conv_pos_embeddings, c.num_conv_pos_embedding_groups, rng);
+  }
+  /** x [B, T, D] → GELU(conv(x)) [B, T, D] with the extra frame of an even kernel removed. */
+  forward(x: Tensor): Tensor {
+    const T = x.shape[1]!;
+    const y = conv1d(transpose(x), this.conv.weight(), this.conv.bias, { padding: Math.floor(this.conv.k / 2), groups: this.conv.groups });
+    const cut = this.conv.k % 2 === 0 ? narrow(y, 2, 0, T) : y;
+    return transpose(gelu(cut));
+  }
+}
+
+export class WavLMAttention extends Module {
+  q_proj: Linear;
+  k_proj: Linear;
+  v_proj: Linear;
+  out_proj: Linear;
+  gru_rel_pos_const: Tensor;
+  gru_rel_pos_linear: Linear;
+  rel_attn_embed?: { weight: Tensor } & Module;
+  constructor(readonly c: WavLMConfig, hasRelEmbed: boolean, rng: Rng) {
+    super();
+    const D = c.hidden_size;
+    const H = c.num_attention_heads;
+    this.q_proj = new Linear(D, D, rng);
+    this.k_proj = new Linear(D, D, rng);
+    this.v_proj = new Linear(D, D, rng);
+    this.out_proj = new Linear(D, D, rng);
+    this.gru_rel_pos_const = param(new Float32Array(H).fill(1), [1, H, 1, 1]);
+    this.gru_rel_pos_linear = new Linear(D / H, 8, rng);
+    if (hasRelEmbed) this.rel_attn_embed = new EmbeddingWeight(c.num_buckets, H, rng);
+  }
+
+  /** The ungated bias [1, H, T, T] from the bucket embedding (layer 0 only). */
+  computeBias(T: number): Tensor {
+    const b = new Int32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) b[i * T + j] = relativePositionBucket(j - i, this.c.num_buckets, this.c.max_bucket_distance);
+    const values = embedding(fromArray(b, [T, T], 'i32'), this.rel_attn_embed!.weight); // [T, T, H]
+    return permute(values, [2, 0, 1]).reshape([1, this.c.num_attention_heads, T, T]);
+  }
+
+  forward(x: Tensor, positionBias: Tensor, keyPaddingMask: Tensor | null): Tensor {
+    const [B, T, D] = x.shape as [number, number, number];
+    const H = this.c.num_attention_heads;
+    const heads = (t: Tensor): Tensor => permute(t.reshape([B, T, H, D / H]), [0, 2, 1, 3]);
+    // Gate from the layer input split into heads: sigmoid of two sums of 4 → (a, b).
+    const proj = this.gru_rel_pos_linear.forward(heads(x)).reshape([B, H, T, 2, 4]); // [B,H,T,2,4]
+    const gates = sigmoid(sum(proj, 4)); // [B,H,T,2]
+    const ga = narrow(gates, 3, 0, 1); // [B,H,T,1]
+    const gb = narrow(gates, 3, 1, 1);
+    const gate = affine(mul(ga, affine(mul(gb, this.gru_rel_pos_const), 1, -1)), 1, 2);
+    const bias = mul(gate, positionBias); // [B,H,T,T]
+    const a = attention(heads(this.q_proj.forward(x)), heads(this.k_proj.forward(x)), heads(this.v_proj.forward(x)), { bias, keyPaddingMask });
+    return this.out_proj.forward(permute(a, [0, 2, 1, 3]).reshape([B, T, D]));
+  }
+}
+
+class EmbeddingWeight extends Module {
+  weight: Tensor;
+  constructor(n: number, d: number, rng: Rng) {
+    super();
+    this.weight = param(uniformInit(n * d, 0.02, rng), [n, d]);
+  }
+}
+
+export class WavLMFeedForward extends Module {
+  intermediate_dense: Linear;
+  output_dense: Linear;
+  constructor(c: WavLMConfig, rng: Rng) {
+    super();
+    this.intermediate_dense = new Linear(c.hidden_size, c.intermediate_size, rng);
+    this.output_dense = new Linear(c.intermediate_size, c.hidden_size, rng);
+  }
+  forward(x: Tensor): Tensor {
+    return this.output_dense.forward(gelu(this.intermediate_dense.forward(x)));
+  }
+}
+
+/** One layer; post-LN (base) or pre-LN (`do_stable_layer_norm`, large). */
+export class WavLMEncoderLayer extends Module {
+  attention: WavLMAttention;
+  layer_norm: LayerNorm;
+  feed_forward: WavLMFeedForward;
+  final_layer_norm: LayerNorm;
+  dropout: Dropout;
+  constructor(readonly c: WavLMConfig, index: number, rng: Rng) {
+    super();
+    this.attention = new WavLMAttention(c, index === 0, rng);
+    this.layer_norm = new LayerNorm(c.hidden_size, c.layer_norm_eps);
+    this.feed_forward = new WavLMFeedForward(c, rng);
+    this.final_layer_norm = new LayerNorm(c.hidden_size, c.layer_norm_eps);
+    this.dropout = new Dropout(c.hidden_dropout, rng);
+  }
+  forward(x: Tensor, bias: Tensor, mask: Tensor | null): Tensor {
+    if (this.c.do_stable_layer_norm) {
+      const h = add(x, this.dropout.forward(this.attention.forward(this.layer_norm.forward(x), bias, mask)));
+      return add(h, this.feed_forward.forward(this.final_layer_norm.forward(h)));
+    }
+    const h = this.layer_norm.forward(add(x, this.dropout.forward(this.attention.forward(x, bias, mask))));
+    return this.final_layer_norm.forward(add(h, this.feed_forward.forward(h)));
+  }
+}
+
+export class WavLMEncoder extends Module {
+  pos_conv_embed: WavLMPositionalConvEmbedding;
+  layer_norm: LayerNorm;
+  layers: WavLMEncoderLayer[];
+  constructor(c: WavLMConfig, rng: Rng) {
+    super();
+    this.pos_conv_embed = new WavLMPositionalConvEmbedding(c, rng);
+    this.layer_norm = new LayerNorm(c.hidden_size, c.layer_norm_eps);
+    this.layers = Array.from({ length: c.num_hidden_layers }, (_, i) => new WavLMEncoderLayer(c, i, rng));
+  }
+}
+
+/** Output of {@link WavLMModel.forward}. */
+export interface WavLMOutput {
+  lastHiddenState: Tensor;
+  /** HF `hidden_states`: layer 0's input, then every layer's output (the last after the final LayerNorm for large). */
+  hiddenStates?: Tensor[];
+  /** Conv encoder output [B, T, C] (before the projection's LayerNorm). */
+  convFeatures: Tensor;
+  /** Valid frames per item. */
+  frameLengths: number[];
+}
+
+/** The bare WavLM encoder. */
+export class WavLMModel extends Module {
+  feature_extractor: WavLMFeatureEncoder;
+  feature_projection: WavLMFeatureProjection;
+  encoder: WavLMEncoder;
+  masked_spec_embed: Tensor;
+  constructor(readonly config: WavLMConfig, seed = 0) {
+    super();
+    const rng = new Rng(seed);
+    this.feature_extractor = new WavLMFeatureEncoder(config, rng);
+    this.feature_projection = new WavLMFeatureProjection(config, rng);
+    this.encoder = new WavLMEncoder(config, rng);
+    this.masked_spec_embed = param(uniformInit(config.hidden_size, 1, rng), [config.hidden_size]);
+  }
+
+  /** Freezes the conv feature encoder (the usual fine-tuning set-up). */
+  freezeFeatureEncoder(): void {
+    this.feature_extractor.freeze();
+  }
+
+  /**
+   * waveform [B, S] with `lengths` valid samples per item (default: all) → hidden states.
+   * Padded frames are zeroed before the positional conv and masked as keys, as HF does with an
+   * attention mask.
+   */
+  forward(wave: Tensor, lengths?: number[], outputHiddenStates = false): WavLMOutput {
+    const c = this.config;
+    const [B, S] = wave.shape as [number, number];
+    const conv = transpose(this.feature_extractor.forward(wave)); // [B, T, C]
+    const T = conv.shape[1]!;
+    const frameLengths = (lengths ?? new Array(B).fill(S)).map((L) => Math.min(T, frameLength(L, c)));
+    let h = this.feature_projection.forward(conv);
+    let pad: Tensor | null = null;
+    if (lengths) {
+      const valid = new Float32Array(B * T);
+      frameLengths.forEach((L, b) => valid.fill(1, b * T, b * T + L));
+      h = mul(h, fromArray(valid, [B, T, 1]));
+      pad = fromArray(valid.map((v) => 1 - v), [B, T]);
+    }
+    h = add(h, this.encoder.pos_conv_embed.forward(h));
+    if (!c.do_stable_layer_norm) h = this.encoder.layer_norm.forward(h);
+    const all = outputHiddenStates ? [h] : undefined;
+    const bias = this.encoder.layers[0]!.attention.computeBias(T);
+    this.encoder.layers.forEach((layer) => {
+      h = layer.forward(h, bias, pad);
+      all?.push(h);
+    });
+    if (c.do_stable_layer_norm) {
+      h = this.encoder.layer_norm.forward(h);
+      if (all) all[all.length - 1] = h;
+    }
+    return { lastHiddenState: h, hiddenStates: all, convFeatures: conv, frameLengths };
+  }
+}
+

@@ -1,0 +1,52 @@
+// WavLM against the PyTorch fixtures (test/fixtures/wavlm: tiny base-style and large-style models
+// under HF names, a padded batch of two waveforms, every layer's output), loaded from HF folders.
+import { describe, it, expect } from 'vitest';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromArray } from '../src/tensor/tensor.js';
+import { WavLMModel, readWavLMConfig, relativePositionBucket } from '../src/model/wavlm.js';
+import { TensorSource, loadInto } from '../src/model/checkpoint.js';
+import { Case } from './fixture.js';
+import { expectClose } from './helpers.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'wavlm');
+
+function validFrames(a: ArrayLike<number>, T: number, D: number, lengths: number[]): number[] {
+  const out: number[] = [];
+  lengths.forEach((L, b) => {
+    for (let i = b * T * D; i < (b * T + L) * D; i++) out.push(a[i]!);
+  });
+  return out;
+}
+
+describe('wavlm', () => {
+  it('wavlm relative position buckets equal torch\'s, both branches', () => {
+    const c = new Case('wavlm/rel_pos_buckets');
+    const rel = c.i('in.relative_position');
+    const want = c.i('out.bucket');
+    const got = Array.from(rel, (r) => relativePositionBucket(r));
+    expect(got).toEqual([...want]);
+  });
+  for (const variant of ['base', 'large']) {
+    it(`wavlm ${variant}: conv features, frame lengths and every layer match PyTorch on valid frames (masked batch)`, async () => {
+      const dir = join(root, variant);
+      const config = readWavLMConfig(dir);
+      const model = new WavLMModel(config).eval();
+      loadInto(model, TensorSource.fromFolder(dir), { what: dir });
+      const c = new Case(`wavlm/${variant}/io`);
+      const [B, S] = c.shape('in.waveform') as [number, number];
+      const lengths = [...c.i('in.lengths')];
+      const out = model.forward(fromArray(c.f('in.waveform'), [B, S]), lengths, true);
+      expect(out.frameLengths).toEqual([...c.i('out.frame_lengths')]);
+      const T = out.lastHiddenState.shape[1]!;
+      const D = config.hidden_size;
+      // The conv encoder sees the zero-padded waveform; compare every frame.
+      expectClose(await out.convFeatures.toArray(), c.f('out.conv_features'), 1e-4, 1e-3, 'conv_features');
+      for (let i = 0; i < config.num_hidden_layers; i++) {
+        const ref = i === config.num_hidden_layers - 1 ? 'out.masked.final' : `out.masked.layer.${i}`;
+        expectClose(validFrames(await out.hiddenStates![i + 1]!.toArray(), T, D, out.frameLengths), validFrames(c.f(ref), T, D, out.frameLengths), 1e-4, 1e-3, `${variant} layer ${i}`);
+      }
+      expectClose(validFrames(await out.lastHiddenState.toArray(), T, D, out.frameLengths), validFrames(c.f('out.masked.final'), T, D, out.frameLengths), 1e-4, 1e-3, `${variant} final`);
+    });
+  }
+});
