@@ -1,3 +1,174 @@
 #!/usr/bin/env node
-/** The `crab` command line. */
-console.log('crab: not yet');
+/**
+ * The `crab` command line. Every command has `--help`.
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { readFileSync, existsSync } from 'node:fs';
+import { initDevice, releaseDevice, NoAdapterError } from './tensor/device.js';
+import './kernels/index.js';
+import { runDemo } from './train/demo.js';
+import { syntheticFeatures } from './train/demo.js';
+import { SYNTHETIC_LABELS } from './train/synthetic.js';
+import { train, evaluate, loadBest, InterruptedError, TRAIN_DEFAULTS, type TrainConfig } from './train/trainer.js';
+import { metricsTable, confusionChart, writeReport } from './train/report.js';
+
+const HELP = `crab — Crab speech-emotion recognition on a WebGPU engine
+
+usage: crab <command> [options]
+
+commands:
+  demo     train Crab and its ablations on the embedded synthetic corpus and write a report
+  train    train Crab on a dataset (the synthetic corpus: --dataset synthetic)
+  eval     evaluate a run's best checkpoint on its test split
+  bench    run a benchmark suite (kernels, fused)
+
+Run \`crab <command> --help\` for a command's options.`;
+
+const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<void> }> = {
+  demo: {
+    help: `crab demo [options]
+Generates the synthetic bimodal corpus, caches tiny WavLM/RoBERTa features, trains Crab (MLCS +
+weighted CE) and its ablations (no MLCS, unweighted CE, audio only, text only) over several seeds,
+and writes <out>/report.html and <out>/results.json.
+  --condition natural|acted   corpus condition (default natural: imbalanced, weak cues)
+  --size N                    utterances (default 480)
+  --epochs N                  epochs per run (default 12)
+  --seeds N                   seeds per variant (default 3)
+  --out DIR                   output folder (default runs/demo)
+  --cache-dir DIR             feature cache (default .cache/crab-ser)
+  --quiet                     no progress output`,
+    async run(argv) {
+      const { values } = parseArgs({ args: argv, options: {
+        condition: { type: 'string', default: 'natural' }, size: { type: 'string', default: '480' }, epochs: { type: 'string', default: '12' },
+        seeds: { type: 'string', default: '3' }, out: { type: 'string', default: 'runs/demo' }, 'cache-dir': { type: 'string', default: '.cache/crab-ser' }, quiet: { type: 'boolean', default: false },
+      } });
+      const condition = values.condition === 'acted' ? 'acted' : values.condition === 'natural' ? 'natural' : usage(`--condition must be natural or acted, not "${values.condition}"`);
+      await runDemo({ condition, size: int('--size', values.size), epochs: int('--epochs', values.epochs), seeds: int('--seeds', values.seeds), out: values.out, cacheDir: values['cache-dir'], quiet: values.quiet });
+    },
+  },
+  train: {
+    help: `crab train --dataset synthetic [options]
+Trains the Crab head on cached features of frozen encoders; checkpoints go to <run-dir>/last and
+<run-dir>/best (by --best-metric), the log to <run-dir>/log.jsonl. Ctrl-C saves; --resume continues.
+  --dataset synthetic          the embedded corpus (real corpora: not in this version)
+  --condition natural|acted    synthetic corpus condition (default natural)
+  --size N                     synthetic corpus size (default 480)
+  --config FILE.json           settings (keys of TrainConfig: epochs, batchSize, lr, weightDecay, lrFloor,
+                               warmupSteps, maxGradNorm, accumulation, classWeighting, bestMetric, seed, crab)
+  --epochs N --batch-size N --lr X --seed N --max-grad-norm X --accumulation N   override the file
+  --no-mlcs                    train the baseline without contrastive supervision
+  --best-metric macroF1|uar|accuracy|weightedF1
+  --run-dir DIR                (default runs/train)
+  --resume                     continue from <run-dir>/last exactly
+  --cache-dir DIR              feature cache (default .cache/crab-ser)`,
+    async run(argv) {
+      const { values } = parseArgs({ args: argv, options: {
+        dataset: { type: 'string' }, condition: { type: 'string', default: 'natural' }, size: { type: 'string', default: '480' }, config: { type: 'string' },
+        epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, 'max-grad-norm': { type: 'string' },
+        accumulation: { type: 'string' }, 'no-mlcs': { type: 'boolean', default: false }, 'best-metric': { type: 'string' }, 'run-dir': { type: 'string', default: 'runs/train' },
+        resume: { type: 'boolean', default: false }, 'cache-dir': { type: 'string', default: '.cache/crab-ser' },
+      } });
+      if (values.dataset !== 'synthetic') usage(values.dataset ? `dataset "${values.dataset}" is not supported by this version (available: synthetic)` : '--dataset is required (available: synthetic)');
+      let cfg: Partial<TrainConfig> = {};
+      if (values.config) {
+        if (!existsSync(values.config)) usage(`config file ${values.config} not found`);
+        try {
+          cfg = JSON.parse(readFileSync(values.config, 'utf8'));
+        } catch (e) {
+          usage(`${values.config}: not valid JSON (${(e as Error).message})`);
+        }
+        const unknown = Object.keys(cfg).filter((k) => !(k in TRAIN_DEFAULTS));
+        if (unknown.length) usage(`${values.config}: unknown key(s) ${unknown.join(', ')}; known: ${Object.keys(TRAIN_DEFAULTS).join(', ')}`);
+      }
+      if (values.epochs) cfg.epochs = int('--epochs', values.epochs);
+      if (values['batch-size']) cfg.batchSize = int('--batch-size', values['batch-size']);
+      if (values.lr) cfg.lr = num('--lr', values.lr);
+      if (values.seed) cfg.seed = int('--seed', values.seed);
+      if (values['max-grad-norm']) cfg.maxGradNorm = num('--max-grad-norm', values['max-grad-norm']);
+      if (values.accumulation) cfg.accumulation = int('--accumulation', values.accumulation);
+      if (values['best-metric']) cfg.bestMetric = values['best-metric'] as TrainConfig['bestMetric'];
+      if (values['no-mlcs']) cfg.crab = { ...cfg.crab, mlcsLayers: [] };
+      const condition = values.condition === 'acted' ? 'acted' : 'natural';
+      const features = await syntheticFeatures({ condition, size: int('--size', values.size), cacheDir: values['cache-dir'] });
+      const st = await train(features, [...SYNTHETIC_LABELS], cfg, { runDir: values['run-dir'], resume: values.resume });
+      console.log(`best dev ${st.best?.metric} ${((st.best?.value ?? 0) * 100).toFixed(1)} at epoch ${st.best?.epoch}; checkpoints in ${values['run-dir']}`);
+    },
+  },
+  eval: {
+    help: `crab eval --run DIR [--split test|dev] [--size N] [--condition natural|acted]
+Evaluates <DIR>/best on a split of the synthetic corpus it was trained on; prints WA, UA,
+macro-F1, weighted-F1 and the confusion matrix, and writes <DIR>/eval-<split>.html.`,
+    async run(argv) {
+      const { values } = parseArgs({ args: argv, options: { run: { type: 'string' }, split: { type: 'string', default: 'test' }, size: { type: 'string', default: '480' }, condition: { type: 'string', default: 'natural' }, 'cache-dir': { type: 'string', default: '.cache/crab-ser' } } });
+      if (!values.run) usage('--run DIR is required');
+      const { crab, state } = loadBest(values.run);
+      const features = await syntheticFeatures({ condition: values.condition === 'acted' ? 'acted' : 'natural', size: int('--size', values.size), cacheDir: values['cache-dir'], quiet: true });
+      const items = features.items.filter((i) => i.split === values.split);
+      if (!items.length) usage(`split "${values.split}" is empty`);
+      const m = (await evaluate(crab, items, state.speechDim, state.textDim, state.labels.length)).metrics;
+      console.log(`WA ${(100 * m.accuracy).toFixed(1)}  UA ${(100 * m.uar).toFixed(1)}  macro-F1 ${(100 * m.macroF1).toFixed(1)}  weighted-F1 ${(100 * m.weightedF1).toFixed(1)}`);
+      console.log(`confusion (rows true, columns predicted; ${state.labels.join(', ')}):`);
+      for (const r of m.confusion) console.log(`  ${r.map((v) => String(v).padStart(4)).join('')}`);
+      writeReport(join(values.run, `eval-${values.split}.html`), `crab eval — ${values.run} (${values.split})`, [
+        { heading: 'Metrics', html: metricsTable([{ name: values.split, m }]) }, { heading: 'Confusion matrix', html: confusionChart(m.confusion, state.labels) },
+      ]);
+    },
+  },
+  bench: {
+    help: `crab bench <suite> [--quick] [--no-peers]
+Runs a benchmark suite (kernels, fused); see \`npm run bench -- --help\`.`,
+    async run(argv) {
+      const here = dirname(fileURLToPath(import.meta.url));
+      const r = spawnSync(process.execPath, [join(here, 'bench.js'), ...argv], { stdio: 'inherit' });
+      process.exitCode = r.status ?? 1;
+    },
+  },
+};
+
+class UsageError extends Error {}
+function usage(msg: string): never {
+  throw new UsageError(msg);
+}
+function int(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) usage(`${name} must be a positive integer, not "${v}"`);
+  return n;
+}
+function num(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) usage(`${name} must be a number, not "${v}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(HELP);
+    return;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) usage(`unknown command "${cmd}"\n\n${HELP}`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(c.help);
+    return;
+  }
+  if (cmd === 'bench') return c.run(rest);
+  await initDevice();
+  try {
+    await c.run(rest);
+  } finally {
+    releaseDevice();
+  }
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof UsageError) console.error(`crab: ${e.message}`);
+  else if (e instanceof NoAdapterError || e instanceof InterruptedError) console.error(e.message);
+  else if (e instanceof Error && /ERR_PARSE_ARGS/.test((e as { code?: string }).code ?? '')) console.error(`crab: ${e.message} (see --help)`);
+  else console.error(e instanceof Error ? (process.env.CRAB_DEBUG ? e.stack : `crab: ${e.message}`) : e);
+  process.exitCode = e instanceof InterruptedError ? 130 : 1;
+});

@@ -4,7 +4,7 @@ import { fromArray, tidy, Tensor, Rng, keep } from '../../src/tensor/tensor.js';
 import { sync } from '../../src/tensor/runtime.js';
 import { memoryStats, resetPeak } from '../../src/tensor/pool.js';
 import { deviceInfo } from '../../src/tensor/device.js';
-import { attention, attentionComposed, contrastiveLoss, contrastiveComposed, crossEntropy, crossEntropyComposed } from '../../src/kernels/index.js';
+import { attention, attentionComposed, forceAttentionImpl, contrastiveLoss, contrastiveComposed, crossEntropy, crossEntropyComposed } from '../../src/kernels/index.js';
 import { BiGRU, biGruComposed } from '../../src/model/gru.js';
 import { time, report, type Row } from '../util.js';
 
@@ -55,8 +55,10 @@ export async function benchFused(opts: { quick?: boolean } = {}): Promise<void> 
     const bias = withBias ? randT([B, H, T, T], 4, false) : null;
     const w = `attention B${B} H${H} T=S=${T} Dh${D}${withBias ? ' +bias' : ''} fwd+bwd`;
     const r = T > 300 ? 1 : reps;
+    forceAttentionImpl('fused');
     await measure(rows, w, 'crab fused', () => sumAll(attention(q, k, v, { bias })), [q, k, v], r);
     await measure(rows, w, 'composed', () => sumAll(attentionComposed(q, k, v, { bias })), [q, k, v], r);
+    forceAttentionImpl(null);
     for (const t of [q, k, v, bias]) t?.dispose();
   }
   // contrastive

@@ -9,6 +9,7 @@
  */
 import attentionSource from '../../wgsl/attention.wgsl';
 import { f32 } from '../tensor/runtime.js';
+import { deviceInfo } from '../tensor/device.js';
 import { Tensor, fmt, record } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
 import { sumTo } from './reduce.js';
@@ -42,6 +43,27 @@ export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, opts: Attenti
 /** The fused attention kernel. */
 export const attentionKernel = { stem: 'attention', source: attentionSource };
 
+/** Which implementation runs attention. */
+export type AttentionImpl = 'fused' | 'composed';
+let forcedImpl: AttentionImpl | null = null;
+/** Forces an implementation (tests, benchmarks); `null` restores the automatic choice. */
+export function forceAttentionImpl(v: AttentionImpl | null): void {
+  forcedImpl = v;
+}
+
+/**
+ * The implementation for a head size on this adapter. Measured on lavapipe (`npm run bench --
+ * fused`), the composed path is far faster there — its matmuls use the subgroup kernel, while
+ * the fused kernel's one-row-per-invocation loop loads the same keys in every lane, which a
+ * CPU adapter serializes — so CPU adapters get the composed path and GPUs the fused kernel
+ * (which also never writes the T×S scores).
+ */
+export function attentionImpl(headDim: number): AttentionImpl {
+  if (!fusedAttentionSupports(headDim)) return 'composed';
+  if (forcedImpl) return forcedImpl;
+  return deviceInfo().isCpu ? 'composed' : 'fused';
+}
+
 /** True when the fused kernel handles these shapes (Dh a multiple of 4, at most 128). */
 export function fusedAttentionSupports(headDim: number): boolean {
   return headDim % 4 === 0 && headDim <= 128;
@@ -50,8 +72,8 @@ export function fusedAttentionSupports(headDim: number): boolean {
 /**
  * Fused attention (`wgsl/attention.wgsl`): online-softmax forward with no T×S score matrix in
  * memory (unless the bias itself needs a gradient), backward recomputing the probabilities
- * from the saved logsumexp. Falls back to {@link attentionComposed} for head dims it does not
- * support. Fully masked rows give zeros.
+ * from the saved logsumexp. Runs {@link attentionComposed} instead where {@link attentionImpl}
+ * says so (unsupported head dims; CPU adapters). Fully masked rows give zeros.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw new Error(`attention: expected q, k, v of shape (B, H, T|S, Dh), got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
@@ -60,7 +82,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== Dh || fmt(v.shape) !== fmt(k.shape)) {
     throw new Error(`attention: k ${fmt(k.shape)} and v ${fmt(v.shape)} must be [${B}, ${H}, S, ${Dh}] for q ${fmt(q.shape)}`);
   }
-  if (!fusedAttentionSupports(Dh)) return attentionComposed(q, k, v, opts);
+  if (attentionImpl(Dh) === 'composed') return attentionComposed(q, k, v, opts);
   expectDType('attention', 'f32', q, k, v);
   const bias = opts.bias ?? null;
   let biasB = 0;

@@ -53,6 +53,8 @@ export interface CrabConfig {
   mlcsLayers?: MlcsLayer[];
   mlcsLambda?: number;
   mlcsTemperature?: number;
+  /** Which branches exist: both (Crab) or one alone (the single-modality ablations). */
+  modalities?: 'both' | 'speech' | 'text';
 }
 
 /** Config with every default filled in. */
@@ -62,7 +64,7 @@ export type ResolvedCrabConfig = Required<CrabConfig>;
 export function resolveCrabConfig(c: CrabConfig): ResolvedCrabConfig {
   return {
     hidden: 512, fusionHidden: 512, contrastiveDim: 512, attentionHeads: 1, attentionDropout: 0.5, classifierDropout: 0.5,
-    maskPadding: true, mlcsLayers: [...MLCS_LAYERS], mlcsLambda: 2.0, mlcsTemperature: 0.1, ...c,
+    maskPadding: true, mlcsLayers: [...MLCS_LAYERS], mlcsLambda: 2.0, mlcsTemperature: 0.1, modalities: 'both', ...c,
   };
 }
 
@@ -107,49 +109,62 @@ export interface CrabLoss {
 /** The Crab head with its MLCS projection heads. */
 export class Crab extends Module {
   readonly config: ResolvedCrabConfig;
-  speech_projection: Linear;
-  speech_norm: LayerNorm;
-  speech_gru: BiGRU;
-  text_projection: Linear;
-  text_norm: LayerNorm;
-  text_gru: BiGRU;
-  speech_attention: MultiheadAttention;
-  text_attention: MultiheadAttention;
-  speech_attn: Linear;
-  text_attn: Linear;
+  /** The generator dropout draws its seeds from (saved in checkpoints for exact resume). */
+  readonly _rng: Rng;
+  speech_projection?: Linear;
+  speech_norm?: LayerNorm;
+  speech_gru?: BiGRU;
+  text_projection?: Linear;
+  text_norm?: LayerNorm;
+  text_gru?: BiGRU;
+  speech_attention?: MultiheadAttention;
+  text_attention?: MultiheadAttention;
+  speech_attn?: Linear;
+  text_attn?: Linear;
   layer_norm: LayerNorm;
   classifier_fc1: Linear;
   classifier_dropout: Dropout;
   classifier_fc2: Linear;
-  speech_contrastive_mlp: ProjectionMLP;
-  text_contrastive_mlp: ProjectionMLP;
-  speech_pooled_contrastive_mlp: ProjectionMLP;
-  text_pooled_contrastive_mlp: ProjectionMLP;
+  speech_contrastive_mlp?: ProjectionMLP;
+  text_contrastive_mlp?: ProjectionMLP;
+  speech_pooled_contrastive_mlp?: ProjectionMLP;
+  text_pooled_contrastive_mlp?: ProjectionMLP;
   fusion_contrastive_mlp: ProjectionMLP;
 
   constructor(config: CrabConfig, seed = 42) {
     super();
     const c = (this.config = resolveCrabConfig(config));
-    const rng = new Rng(seed);
+    const rng = (this._rng = new Rng(seed));
     const h = c.hidden;
-    this.speech_projection = new Linear(c.speechDim, h, rng);
-    this.speech_norm = new LayerNorm(h);
-    this.speech_gru = new BiGRU(h, h, rng);
-    this.text_projection = new Linear(c.textDim, h, rng);
-    this.text_norm = new LayerNorm(h);
-    this.text_gru = new BiGRU(h, h, rng);
-    this.speech_attention = new MultiheadAttention(2 * h, c.attentionHeads, c.attentionDropout, rng);
-    this.text_attention = new MultiheadAttention(2 * h, c.attentionHeads, c.attentionDropout, rng);
-    this.speech_attn = new Linear(2 * h, 1, rng);
-    this.text_attn = new Linear(2 * h, 1, rng);
-    this.layer_norm = new LayerNorm(4 * h);
-    this.classifier_fc1 = new Linear(4 * h, c.fusionHidden, rng);
+    const speech = c.modalities !== 'text';
+    const text = c.modalities !== 'speech';
+    const both = speech && text;
+    // Property order = the authors' state-dict order; a missing modality's modules are absent.
+    if (speech) {
+      this.speech_projection = new Linear(c.speechDim, h, rng);
+      this.speech_norm = new LayerNorm(h);
+      this.speech_gru = new BiGRU(h, h, rng);
+    }
+    if (text) {
+      this.text_projection = new Linear(c.textDim, h, rng);
+      this.text_norm = new LayerNorm(h);
+      this.text_gru = new BiGRU(h, h, rng);
+    }
+    if (both) {
+      this.speech_attention = new MultiheadAttention(2 * h, c.attentionHeads, c.attentionDropout, rng);
+      this.text_attention = new MultiheadAttention(2 * h, c.attentionHeads, c.attentionDropout, rng);
+    }
+    if (speech) this.speech_attn = new Linear(2 * h, 1, rng);
+    if (text) this.text_attn = new Linear(2 * h, 1, rng);
+    const pooled = (both ? 4 : 2) * h;
+    this.layer_norm = new LayerNorm(pooled);
+    this.classifier_fc1 = new Linear(pooled, c.fusionHidden, rng);
     this.classifier_dropout = new Dropout(c.classifierDropout, rng);
     this.classifier_fc2 = new Linear(c.fusionHidden, c.numClasses, rng);
-    this.speech_contrastive_mlp = new ProjectionMLP(h, h / 2, c.contrastiveDim, rng);
-    this.text_contrastive_mlp = new ProjectionMLP(h, h / 2, c.contrastiveDim, rng);
-    this.speech_pooled_contrastive_mlp = new ProjectionMLP(2 * h, h, c.contrastiveDim, rng);
-    this.text_pooled_contrastive_mlp = new ProjectionMLP(2 * h, h, c.contrastiveDim, rng);
+    if (speech) this.speech_contrastive_mlp = new ProjectionMLP(h, h / 2, c.contrastiveDim, rng);
+    if (text) this.text_contrastive_mlp = new ProjectionMLP(h, h / 2, c.contrastiveDim, rng);
+    if (speech) this.speech_pooled_contrastive_mlp = new ProjectionMLP(2 * h, h, c.contrastiveDim, rng);
+    if (text) this.text_pooled_contrastive_mlp = new ProjectionMLP(2 * h, h, c.contrastiveDim, rng);
     this.fusion_contrastive_mlp = new ProjectionMLP(c.fusionHidden, c.fusionHidden, c.contrastiveDim, rng);
   }
 
@@ -160,36 +175,48 @@ export class Crab extends Module {
 
   /** Runs the head. `withEmbeddings` also returns the MLCS embeddings (training). */
   forward(x: CrabInput, withEmbeddings = this.training): CrabOutput {
-    const [B, Ts] = x.speech.shape as [number, number];
+    const c = this.config;
+    const masked = c.maskPadding;
+    const useSpeech = c.modalities !== 'text';
+    const useText = c.modalities !== 'speech';
+    const B = (useSpeech ? x.speech : x.text).shape[0]!;
+    const Ts = x.speech.shape[1]!;
     const Tt = x.text.shape[1]!;
-    const masked = this.config.maskPadding;
     const sLen = x.speechLengths ?? new Array(B).fill(Ts);
     const tLen = x.textLengths ?? new Array(B).fill(Tt);
-    // Padding masks (1 = pad) and per-step validity (1 = real), built once on the host.
+    // Padding masks (1 = pad), built once on the host.
     const sPad = masked ? padMask(sLen, Ts) : null;
     const tPad = masked ? padMask(tLen, Tt) : null;
 
-    const speechProj = this.speech_norm.forward(this.speech_projection.forward(x.speech));
-    const textProj = this.text_norm.forward(this.text_projection.forward(x.text));
-    const S = this.speech_gru.forward(speechProj, masked ? sLen : undefined).output;
-    const X = this.text_gru.forward(textProj, masked ? tLen : undefined).output;
+    // Per modality: Linear → LayerNorm → BiGRU.
+    const speechProj = useSpeech ? this.speech_norm!.forward(this.speech_projection!.forward(x.speech)) : null;
+    const textProj = useText ? this.text_norm!.forward(this.text_projection!.forward(x.text)) : null;
+    const S = speechProj ? this.speech_gru!.forward(speechProj, masked ? sLen : undefined).output : null;
+    const X = textProj ? this.text_gru!.forward(textProj, masked ? tLen : undefined).output : null;
 
-    const speechFinal = add(S, this.speech_attention.forward(S, X, X, tPad));
-    const textFinal = add(X, this.text_attention.forward(X, S, S, sPad));
+    // Cross-modal block: each modality attends to the other, added back residually.
+    let speechFinal = S;
+    let textFinal = X;
+    if (S && X) {
+      speechFinal = add(S, this.speech_attention!.forward(S, X, X, tPad));
+      textFinal = add(X, this.text_attention!.forward(X, S, S, sPad));
+    }
 
-    const speechPooled = this.pool(this.speech_attn, speechFinal, sPad);
-    const textPooled = this.pool(this.text_attn, textFinal, tPad);
-    const z = this.layer_norm.forward(concat([speechPooled, textPooled], 1));
+    // Attention pooling, fusion, classifier.
+    const speechPooled = speechFinal ? this.pool(this.speech_attn!, speechFinal, sPad) : null;
+    const textPooled = textFinal ? this.pool(this.text_attn!, textFinal, tPad) : null;
+    const pooled = [speechPooled, textPooled].filter((t): t is Tensor => t !== null);
+    const z = this.layer_norm.forward(pooled.length === 2 ? concat(pooled, 1) : pooled[0]!);
     const u = this.classifier_fc1.forward(z);
     const logits = this.classifier_fc2.forward(this.classifier_dropout.forward(relu(u)));
 
     const embeddings: CrabOutput['embeddings'] = {};
     if (withEmbeddings) {
-      const layers = new Set(this.config.mlcsLayers);
-      if (layers.has('speech_frame')) embeddings.speech_frame = this.speech_contrastive_mlp.forward(timeMean(speechProj, sLen, masked));
-      if (layers.has('text_frame')) embeddings.text_frame = this.text_contrastive_mlp.forward(timeMean(textProj, tLen, masked));
-      if (layers.has('speech_pooled')) embeddings.speech_pooled = this.speech_pooled_contrastive_mlp.forward(speechPooled);
-      if (layers.has('text_pooled')) embeddings.text_pooled = this.text_pooled_contrastive_mlp.forward(textPooled);
+      const layers = new Set(c.mlcsLayers);
+      if (layers.has('speech_frame') && speechProj) embeddings.speech_frame = this.speech_contrastive_mlp!.forward(timeMean(speechProj, sLen, masked));
+      if (layers.has('text_frame') && textProj) embeddings.text_frame = this.text_contrastive_mlp!.forward(timeMean(textProj, tLen, masked));
+      if (layers.has('speech_pooled') && speechPooled) embeddings.speech_pooled = this.speech_pooled_contrastive_mlp!.forward(speechPooled);
+      if (layers.has('text_pooled') && textPooled) embeddings.text_pooled = this.text_pooled_contrastive_mlp!.forward(textPooled);
       if (layers.has('fusion')) embeddings.fusion = this.fusion_contrastive_mlp.forward(u);
     }
     return { logits, embeddings };

@@ -5,7 +5,7 @@
  * @module
  */
 import { Tensor, Rng } from '../tensor/tensor.js';
-import { linear, narrow, permute, attention, attentionComposed, softmax, matmul, scale, maskedFill, dropout } from '../kernels/index.js';
+import { linear, narrow, permute, attention, softmax, matmul, scale, maskedFill, dropout } from '../kernels/index.js';
 import { Module, Linear, param, uniformInit } from './module.js';
 
 /** Multi-head attention over batch-first sequences. */
@@ -48,7 +48,7 @@ export class MultiheadAttention extends Module {
       if (keyPaddingMask) s = maskedFill(s, keyPaddingMask.reshape([B, 1, 1, S]), -Infinity);
       a = matmul(dropout(softmax(s), this.dropoutP, this._rng.nextU32()), v);
     } else {
-      a = (E / h) % 4 === 0 && E / h <= 128 ? attention(q, k, v, { keyPaddingMask }) : attentionComposed(q, k, v, { keyPaddingMask });
+      a = attention(q, k, v, { keyPaddingMask });
     }
     return this.out_proj.forward(permute(a, [0, 2, 1, 3]).reshape([B, T, E]));
   }

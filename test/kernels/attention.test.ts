@@ -1,8 +1,8 @@
 // Fused attention against the PyTorch fixture, the composed reference (bias per batch×head or
 // broadcast, key padding masks, T ≠ S, fully masked rows) and finite differences.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { fromArray, Tensor } from '../../src/tensor/tensor.js';
-import { attention, attentionComposed } from '../../src/kernels/attention.js';
+import { attention, attentionComposed, forceAttentionImpl } from '../../src/kernels/attention.js';
 import { Case } from '../fixture.js';
 import { expectClose, randArray, checkOp } from '../helpers.js';
 import { softmaxRows } from '../reference.js';
@@ -35,6 +35,10 @@ function attnRef(q: Float64Array, k: Float64Array, v: Float64Array, [B, H, T, S,
   }
   return out;
 }
+
+// These tests are about the fused kernel: force it (CPU adapters would otherwise get the composed path).
+beforeAll(() => forceAttentionImpl('fused'));
+afterAll(() => forceAttentionImpl(null));
 
 describe('attention', () => {
   it('attention matches the PyTorch fixture with a per-batch×head bias and a key padding mask', async () => {

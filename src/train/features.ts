@@ -1,0 +1,138 @@
+/**
+ * The feature cache: encoder hidden states computed once (frozen encoders), stored on disk as
+ * one safetensors file per corpus and encoder set, and reused across epochs and runs — the only
+ * practical way to train on a CPU adapter.
+ * @module
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { fromArray, noGrad, scope } from '../tensor/tensor.js';
+import type { WavLMModel } from '../model/wavlm.js';
+import type { RobertaModel } from '../model/roberta.js';
+import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
+import type { Utterance } from './synthetic.js';
+import type { WordVocab } from './synthetic.js';
+
+/** One utterance's cached features. */
+export interface FeatureItem {
+  id: string;
+  label: number;
+  split: Utterance['split'];
+  speaker: string;
+  /** [speechLen, speechDim] */
+  speech: Float32Array;
+  speechLen: number;
+  /** [textLen, textDim] */
+  text: Float32Array;
+  textLen: number;
+}
+
+/** Features of a corpus. */
+export interface FeatureSet {
+  items: FeatureItem[];
+  speechDim: number;
+  textDim: number;
+}
+
+/** Progress callback: done, total. */
+export type Progress = (done: number, total: number) => void;
+
+/** Runs the frozen encoders over the corpus in batches. */
+export async function extractFeatures(utts: Utterance[], wavlm: WavLMModel, roberta: RobertaModel, vocab: WordVocab, o: { batchSize?: number; onProgress?: Progress } = {}): Promise<FeatureSet> {
+  const bs = o.batchSize ?? 8;
+  const items: FeatureItem[] = [];
+  wavlm.eval();
+  roberta.eval();
+  for (let i = 0; i < utts.length; i += bs) {
+    const batch = utts.slice(i, i + bs);
+    await scope(async () => {
+      const S = Math.max(...batch.map((u) => u.audio!.length));
+      const wave = new Float32Array(batch.length * S);
+      batch.forEach((u, b) => wave.set(u.audio!, b * S));
+      const ids = batch.map((u) => vocab.encode(u.text));
+      const T = Math.max(...ids.map((x) => x.length));
+      const idArr = new Int32Array(batch.length * T).fill(1);
+      const mask = new Int32Array(batch.length * T);
+      ids.forEach((x, b) => {
+        idArr.set(x, b * T);
+        mask.fill(1, b * T, b * T + x.length);
+      });
+      const { sp, tx, frames } = noGrad(() => {
+        const w = wavlm.forward(fromArray(wave, [batch.length, S]), batch.map((u) => u.audio!.length));
+        const r = roberta.forward(fromArray(idArr, [batch.length, T], 'i32'), mask);
+        return { sp: w.lastHiddenState, tx: r.lastHiddenState, frames: w.frameLengths };
+      });
+      const [spA, txA] = [(await sp.toArray()) as Float32Array, (await tx.toArray()) as Float32Array];
+      const Ts = sp.shape[1]!;
+      const Ds = sp.shape[2]!;
+      const Dt = tx.shape[2]!;
+      batch.forEach((u, b) => {
+        const sl = frames[b]!;
+        const tl = ids[b]!.length;
+        items.push({
+          id: u.id, label: u.label, split: u.split, speaker: u.speaker,
+          speech: spA.slice(b * Ts * Ds, (b * Ts + sl) * Ds), speechLen: sl,
+          text: txA.slice(b * T * Dt, (b * T + tl) * Dt), textLen: tl,
+        });
+      });
+    });
+    o.onProgress?.(Math.min(i + bs, utts.length), utts.length);
+  }
+  return { items, speechDim: wavlm.config.hidden_size, textDim: roberta.config.hidden_size };
+}
+
+/** A stable cache key from everything that determines the features. */
+export function cacheKey(parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+/** Writes a feature set (atomically). */
+export function saveFeatures(path: string, set: FeatureSet): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const sp = new Float32Array(set.items.reduce((s, it) => s + it.speech.length, 0));
+  const tx = new Float32Array(set.items.reduce((s, it) => s + it.text.length, 0));
+  let a = 0;
+  let b = 0;
+  for (const it of set.items) {
+    sp.set(it.speech, a);
+    a += it.speech.length;
+    tx.set(it.text, b);
+    b += it.text.length;
+  }
+  const ints = (f: (it: FeatureItem) => number): Int32Array => Int32Array.from(set.items, f);
+  writeSafetensors(path, {
+    speech: { dtype: 'F32', shape: [sp.length / set.speechDim, set.speechDim], data: sp },
+    text: { dtype: 'F32', shape: [tx.length / set.textDim, set.textDim], data: tx },
+    speech_len: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.speechLen) },
+    text_len: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.textLen) },
+    label: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.label) },
+  }, { items: JSON.stringify(set.items.map((it) => [it.id, it.split, it.speaker])) });
+}
+
+/** Reads a feature set written by {@link saveFeatures}, or null when absent. */
+export function loadFeatures(path: string): FeatureSet | null {
+  if (!existsSync(path)) return null;
+  const f = SafetensorsFile.open(path);
+  const [Ns, Ds] = f.shape('speech') as [number, number];
+  const Dt = f.shape('text')[1]!;
+  const sp = f.float32('speech');
+  const tx = f.float32('text');
+  const sl = f.int32('speech_len');
+  const tl = f.int32('text_len');
+  const lab = f.int32('label');
+  const meta = JSON.parse(f.metadata.items ?? '[]') as Array<[string, Utterance['split'], string]>;
+  let a = 0;
+  let b = 0;
+  const items = meta.map(([id, split, speaker], i) => {
+    const it: FeatureItem = {
+      id, split, speaker, label: lab[i]!, speechLen: sl[i]!, textLen: tl[i]!,
+      speech: sp.subarray(a * Ds, (a + sl[i]!) * Ds), text: tx.subarray(b * Dt, (b + tl[i]!) * Dt),
+    };
+    a += sl[i]!;
+    b += tl[i]!;
+    return it;
+  });
+  if (a !== Ns) throw new Error(`${path}: feature cache is inconsistent (delete it to rebuild)`);
+  return { items, speechDim: Ds, textDim: Dt };
+}
