@@ -45,7 +45,7 @@ export async function benchKernels(opts: { quick?: boolean; peers?: boolean } = 
     const B = randF(K * N, 2);
     const a = keep(fromArray(A, [M, K]));
     const b = keep(fromArray(B, [K, N]));
-    for (const v of ['subgroup', 'tiled'] as const) {
+    for (const v of ['subgroup', 'tiled', 'naive'] as const) {
       ops.forceMatmulVariant(v);
       if (ops.matmulVariant(M, N, K, false, false) !== v) continue;
       const ms = await time(() => ours(() => ops.matmul(a, b)), reps);

@@ -11,6 +11,7 @@
  */
 import source from '../../wgsl/gru.wgsl';
 import { dispatch } from '../tensor/runtime.js';
+import { deviceInfo } from '../tensor/device.js';
 import { Tensor, record, fmt } from '../tensor/tensor.js';
 import { expectDType } from './util.js';
 import { matmul } from './matmul.js';
@@ -21,6 +22,16 @@ import { sum } from './reduce.js';
 export const gruKernel = { stem: 'gru', source };
 /** Largest hidden size the kernel's workgroup memory holds. */
 export const GRU_MAX_HIDDEN = 512;
+
+/**
+ * Invocations per workgroup. Each owns ⌈H/WG⌉ ≤ 16 hidden units. On CPU adapters a workgroup of
+ * one 8-lane subgroup makes the per-step barrier nearly free (lavapipe's barriers between
+ * subgroups are slow); GPUs get 64 lanes.
+ */
+export function gruWorkgroupSize(H: number): number {
+  const min = Math.max(8, Math.ceil(H / 16 / 8) * 8);
+  return deviceInfo().isCpu ? min : Math.max(min, 64);
+}
 
 /**
  * Runs both directions over gi [B, T, 6H] with W_hh [6H, H] and b_hh [6H] (forward direction's
@@ -44,12 +55,13 @@ export function gruRecurrence(gi: Tensor, whh: Tensor, bhh: Tensor, lengths: Ten
   const hN = new Tensor([2, B, H], 'f32');
   const params = [B, T, H];
   const work = 2 * 3 * 2 * B * T * H * H * 20;
-  dispatch(gruKernel, { buffers: [gi.buffer, whh.buffer, bhh.buffer, lengths.buffer, out.buffer, saved.buffer, hprev.buffer, hN.buffer], params, workgroups: [B, 2], work });
+  const constants = { WG: gruWorkgroupSize(H) };
+  dispatch(gruKernel, { buffers: [gi.buffer, whh.buffer, bhh.buffer, lengths.buffer, out.buffer, saved.buffer, hprev.buffer, hN.buffer], params, constants, workgroups: [B, 2], work });
   const res = record('gru', out, [gi, whh, bhh], (g) => {
     const dgi = new Tensor(gi.shape, 'f32');
     const dgh = new Tensor(gi.shape, 'f32');
     dispatch({ ...gruKernel, entry: 'backward' }, {
-      buffers: [g.buffer, whh.buffer, null, lengths.buffer, null, saved.buffer, hprev.buffer, null, dgi.buffer, dgh.buffer], params, workgroups: [B, 2], work,
+      buffers: [g.buffer, whh.buffer, null, lengths.buffer, null, saved.buffer, hprev.buffer, null, dgi.buffer, dgh.buffer], params, constants, workgroups: [B, 2], work,
     });
     const dghP = permute(dgh.reshape([B * T, 2, 3 * H]), [1, 0, 2]); // [2, B·T, 3H]
     const hP = permute(hprev.reshape([B * T, 2, H]), [1, 0, 2]); // [2, B·T, H]

@@ -7,6 +7,8 @@
  * - `matmul.wgsl` — portable: 64×64 tiles in workgroup memory, 4×4 register block per thread.
  * - `matmul.subgroup.wgsl` — lavapipe-fast: A shared across lanes with `subgroupBroadcast`,
  *   8 vec4 accumulators per thread; needs K % 4 = 0, N % 4 = 0 and subgroups ≥ 8 lanes.
+ * - `matmul.naive.wgsl` — one invocation per output, no workgroup memory: CPU adapters' choice
+ *   for the shapes the subgroup kernel cannot take.
  *
  * Backward (C = A·B): dA = dC·Bᵀ, dB = Aᵀ·dC, each again a matmul with transpose flags, summed
  * over broadcast batch dimensions. FLOPs: 2·batch·M·N·K.
@@ -14,8 +16,9 @@
  */
 import tiledSource from '../../wgsl/matmul.wgsl';
 import subgroupSource from '../../wgsl/matmul.subgroup.wgsl';
+import naiveSource from '../../wgsl/matmul.naive.wgsl';
 import { deviceInfo } from '../tensor/device.js';
-import { dispatch } from '../tensor/runtime.js';
+import { dispatch, grid } from '../tensor/runtime.js';
 import { Tensor, record, fmt, numel } from '../tensor/tensor.js';
 import { expectDType } from './util.js';
 import { broadcastShapes } from './binary.js';
@@ -26,6 +29,8 @@ import { sumTo } from './reduce.js';
 export const matmulKernel = { stem: 'matmul', source: tiledSource };
 /** The subgroup-broadcast kernel (entry points nn, nt, tn). */
 export const matmulSubgroupKernel = { stem: 'matmul.subgroup', source: subgroupSource };
+/** One invocation per output element, no workgroup memory (CPU adapters, awkward shapes). */
+export const matmulNaiveKernel = { stem: 'matmul.naive', source: naiveSource };
 
 /** Transpose flags. */
 export interface MatmulOptions {
@@ -36,7 +41,7 @@ export interface MatmulOptions {
 }
 
 /** Which kernel variant runs a problem. */
-export type MatmulVariant = 'tiled' | 'subgroup';
+export type MatmulVariant = 'tiled' | 'subgroup' | 'naive';
 
 let forced: MatmulVariant | null = null;
 /** Forces a variant (tests and benchmarks); `null` restores the automatic choice. */
@@ -45,22 +50,30 @@ export function forceMatmulVariant(v: MatmulVariant | null): void {
 }
 
 /**
- * The variant for a problem: the subgroup kernel where it applies on CPU adapters (lavapipe),
- * where workgroup memory is slow; the tiled kernel on GPUs, where workgroup memory tiling wins.
+ * The variant for a problem: on CPU adapters (lavapipe), where workgroup memory and barriers are
+ * slow, the subgroup kernel where it applies and the naive kernel elsewhere; on GPUs the tiled
+ * kernel, where workgroup-memory tiling wins.
  * The bench (`npm run bench -- kernels`) times both.
  */
 export function matmulVariant(M: number, N: number, K: number, transA: boolean, transB: boolean): MatmulVariant {
   const info = deviceInfo();
   const subgroupOk = info.hasSubgroups && (info.subgroupMinSize >= 8 || (info.subgroupMinSize === 0 && info.isCpu)) &&
     K % 4 === 0 && N % 4 === 0 && !(transA && transB) && M > 0;
-  if (forced) return forced === 'subgroup' && subgroupOk ? 'subgroup' : 'tiled';
-  return subgroupOk && info.isCpu ? 'subgroup' : 'tiled';
+  if (forced) return forced === 'subgroup' && !subgroupOk ? 'tiled' : forced;
+  if (!info.isCpu) return 'tiled';
+  return subgroupOk ? 'subgroup' : 'naive';
 }
 
 /** Launches one (batched) product into `c`; shapes already checked. */
 function launch(a: Tensor, b: Tensor, c: Tensor, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, aBatch: number, bBatch: number): void {
   const params = [M, N, K, 0, aBatch, bBatch, M * N, 0];
-  if (matmulVariant(M, N, K, ta, tb) === 'subgroup') {
+  const variant = matmulVariant(M, N, K, ta, tb);
+  if (variant === 'naive') {
+    const [x, y] = grid(M * N);
+    dispatch(matmulNaiveKernel, {
+      buffers: [a.buffer, b.buffer, c.buffer], params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0 }, workgroups: [x, y, batch], work: 2 * M * N * K * batch * 3,
+    });
+  } else if (variant === 'subgroup') {
     const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
     dispatch({ ...matmulSubgroupKernel, entry }, {
       buffers: [a.buffer, b.buffer, c.buffer], params, workgroups: [Math.ceil(N / 4 / 64), Math.ceil(M / 8), batch],

@@ -10,7 +10,7 @@ import { binaryKernel } from './binary.js';
 import { whereKernel } from './where.js';
 import { copyKernel } from './copy.js';
 import { reduceKernel } from './reduce.js';
-import { matmulKernel, matmulSubgroupKernel } from './matmul.js';
+import { matmulKernel, matmulSubgroupKernel, matmulNaiveKernel } from './matmul.js';
 import { softmaxKernel } from './softmax.js';
 import { layerNormKernel } from './layer_norm.js';
 import { im2colKernel } from './conv1d.js';
@@ -39,6 +39,7 @@ export const KERNELS: KernelEntry[] = [
   { kernel: reduceKernel, entries: ['main', 'argmax', 'max_backward'] },
   { kernel: matmulKernel, entries: ['main'] },
   { kernel: matmulSubgroupKernel, entries: ['nn', 'nt', 'tn'], needsSubgroups: true },
+  { kernel: matmulNaiveKernel, entries: ['main'] },
   { kernel: softmaxKernel, entries: ['main', 'backward'] },
   { kernel: layerNormKernel, entries: ['main', 'backward', 'backward_params'] },
   { kernel: im2colKernel, entries: ['main', 'backward'] },

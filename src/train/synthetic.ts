@@ -95,7 +95,8 @@ export function syntheticCorpus(o: SyntheticOptions): Utterance[] {
   const out: Utterance[] = [];
   for (let n = 0; n < size; n++) {
     const spk = speakers[n % nSpk]!;
-    const label = natural ? pick(NATURAL_SHARES, rng.next()) : n % SYNTHETIC_LABELS.length;
+    // Acted: every speaker cycles through the classes (balanced per speaker and split).
+    const label = natural ? pick(NATURAL_SHARES, rng.next()) : Math.floor(n / nSpk) % SYNTHETIC_LABELS.length;
     const emo = SYNTHETIC_LABELS[label]!;
     // Prosodic cue strength: strong when acted; weak, jittered and sometimes another emotion's when natural.
     const strength = natural ? 0.35 : 1;

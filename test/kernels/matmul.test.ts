@@ -19,7 +19,7 @@ function batchedRef(a: Float64Array, b: Float64Array, batch: number, aB: boolean
 
 const CASES: Array<[number, number, number]> = [[1, 1, 1], [7, 5, 3], [33, 9, 17], [8, 4, 4], [33, 36, 20], [129, 12, 8], [2, 260, 12]];
 
-for (const variant of ['tiled', 'subgroup'] as const) {
+for (const variant of ['tiled', 'subgroup', 'naive'] as const) {
   describe(`matmul ${variant}`, () => {
     it(`matmul ${variant}: 2-D, all transpose flags, awkward sizes`, async () => {
       if (variant === 'subgroup' && !deviceInfo().hasSubgroups) return expect(deviceInfo().hasSubgroups).toBe(false);

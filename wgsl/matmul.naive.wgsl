@@ -1,0 +1,35 @@
+// matmul (naive variant): C[z] = op(A[z]) · op(B[z]), one invocation per element of C, a plain
+// loop over k in registers. No workgroup memory and no barriers, so on CPU adapters (lavapipe)
+// it beats the tiled kernel for shapes the subgroup kernel cannot take (K or N not a multiple
+// of 4, or both operands transposed). Any sizes. Bindings: 1 = A, 2 = B, 3 = C.
+struct Params { M: u32, N: u32, K: u32, _p: u32, aBatch: u32, bBatch: u32, cBatch: u32, _q: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+override TA: bool = false;
+override TB: bool = false;
+override WG: u32 = 64;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x + gid.y * nwg.x * WG;     // element of one batch's C
+  let z = gid.z;
+  if (e >= p.M * p.N) { return; }
+  let m = e / p.N;
+  let n = e % p.N;
+  let a0 = z * p.aBatch;
+  let b0 = z * p.bBatch;
+  // Strides of op(A) along k and of op(B) along k.
+  let aStep = select(1u, p.M, TA);
+  let bStep = select(p.N, 1u, TB);
+  var ai = a0 + select(m * p.K, m, TA);
+  var bi = b0 + select(n, n * p.K, TB);
+  var s = 0.0;
+  for (var k = 0u; k < p.K; k++) {
+    s += A[ai] * B[bi];
+    ai += aStep;
+    bi += bStep;
+  }
+  C[z * p.cBatch + e] = s;
+}
