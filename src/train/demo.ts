@@ -89,7 +89,7 @@ export async function runDemo(o: DemoOptions): Promise<Array<{ name: string; run
     for (let s = 0; s < o.seeds; s++) {
       const runDir = join(o.out, 'runs', v.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase(), `seed${s}`);
       if (!o.quiet) process.stderr.write(`\n${v.name}, seed ${s}\n`);
-      const st = await train(features, labels, { ...v.config, crab: { ...DEMO_HEAD, ...v.config.crab }, epochs: o.epochs, batchSize: 32, lr: 2e-3, lrFloor: 1e-5, seed: 42 + s }, { runDir, quiet: o.quiet });
+      const st = await train(features, labels, { ...v.config, crab: { ...DEMO_HEAD, ...v.config.crab }, epochs: o.epochs, batchSize: 32, lr: 3e-3, lrFloor: 1e-5, seed: 42 + s }, { runDir, quiet: o.quiet });
       const { crab } = loadBest(runDir);
       const m = (await evaluate(crab, test, features.speechDim, features.textDim, labels.length)).metrics;
       runs.push(m);

@@ -40,7 +40,7 @@ export interface SyntheticOptions {
   /** Speakers (default 8: 6 train, 1 dev, 1 test). */
   speakers?: number;
   seed?: number;
-  /** Duration range in seconds (default 1.0–1.6). */
+  /** Duration range in seconds (default 0.8–1.3). */
   minSeconds?: number;
   maxSeconds?: number;
 }
@@ -102,7 +102,7 @@ export function syntheticCorpus(o: SyntheticOptions): Utterance[] {
     const strength = natural ? 0.35 : 1;
     const shown = natural && rng.next() < 0.15 ? SYNTHETIC_LABELS[Math.floor(rng.next() * 4)]! : emo;
     const p = blend(PROSODY.neutral, PROSODY[shown], strength, natural ? rng : null);
-    const seconds = (o.minSeconds ?? 1.0) + ((o.maxSeconds ?? 1.6) - (o.minSeconds ?? 1.0)) * rng.next();
+    const seconds = (o.minSeconds ?? 0.8) + ((o.maxSeconds ?? 1.3) - (o.minSeconds ?? 0.8)) * rng.next();
     const audio = synthesize(spk.f0, spk.formant, p, seconds, rng);
     // Text: carrier plus (sometimes) a lexical cue; natural speech has fewer cues and some wrong ones.
     let text = CARRIERS[Math.floor(rng.next() * CARRIERS.length)]!;
