@@ -35,15 +35,15 @@ Generates the synthetic bimodal corpus, caches tiny WavLM/RoBERTa features, trai
 weighted CE) and its ablations (no MLCS, unweighted CE, audio only, text only) over several seeds,
 and writes <out>/report.html and <out>/results.json.
   --condition natural|acted   corpus condition (default natural: imbalanced, weak cues)
-  --size N                    utterances (default 480)
-  --epochs N                  epochs per run (default 12)
+  --size N                    utterances (default 400)
+  --epochs N                  epochs per run (default 8)
   --seeds N                   seeds per variant (default 3)
   --out DIR                   output folder (default runs/demo)
   --cache-dir DIR             feature cache (default .cache/crab-ser)
   --quiet                     no progress output`,
     async run(argv) {
       const { values } = parseArgs({ args: argv, options: {
-        condition: { type: 'string', default: 'natural' }, size: { type: 'string', default: '480' }, epochs: { type: 'string', default: '12' },
+        condition: { type: 'string', default: 'natural' }, size: { type: 'string', default: '400' }, epochs: { type: 'string', default: '8' },
         seeds: { type: 'string', default: '3' }, out: { type: 'string', default: 'runs/demo' }, 'cache-dir': { type: 'string', default: '.cache/crab-ser' }, quiet: { type: 'boolean', default: false },
       } });
       const condition = values.condition === 'acted' ? 'acted' : values.condition === 'natural' ? 'natural' : usage(`--condition must be natural or acted, not "${values.condition}"`);

@@ -15,3 +15,5 @@ export { initDevice, releaseDevice, deviceInfo, NoAdapterError, type DeviceInfo 
 export { memoryStats, resetPeak, trimPool, type MemoryStats } from './tensor/pool.js';
 export { flush, sync, dispatches } from './tensor/runtime.js';
 export * as ops from './kernels/index.js';
+export * as model from './model/index.js';
+export * as training from './train/index.js';

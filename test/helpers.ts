@@ -100,3 +100,12 @@ export async function checkOp(label: string, fn: (xs: Tensor[]) => Tensor, ref: 
 }
 
 export const shapeSize = numel;
+
+/** The first `lengths[b]` rows (of width D) of each of the B items of a [B, T, D] array. */
+export function validRows(a: ArrayLike<number>, T: number, D: number, lengths: number[]): number[] {
+  const out: number[] = [];
+  lengths.forEach((L, b) => {
+    for (let i = b * T * D; i < (b * T + L) * D; i++) out.push(a[i]!);
+  });
+  return out;
+}

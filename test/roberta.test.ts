@@ -7,18 +7,10 @@ import { fromArray } from '../src/tensor/tensor.js';
 import { RobertaModel, readRobertaConfig, robertaPositionIds } from '../src/model/roberta.js';
 import { TensorSource, loadInto } from '../src/model/checkpoint.js';
 import { Case } from './fixture.js';
-import { expectClose } from './helpers.js';
+import { expectClose, validRows } from './helpers.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'roberta');
 
-/** Model tolerance from the fixture README: rtol 1e-3, atol max(1e-4, 20 × f32-vs-f64), valid tokens. */
-function validRows(a: ArrayLike<number>, T: number, D: number, lengths: number[]): number[] {
-  const out: number[] = [];
-  lengths.forEach((L, b) => {
-    for (let i = b * T * D; i < (b * T + L) * D; i++) out.push(a[i]!);
-  });
-  return out;
-}
 
 describe('roberta', () => {
   it('roberta position ids follow the fairseq/HF rule', () => {

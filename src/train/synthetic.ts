@@ -99,8 +99,8 @@ export function syntheticCorpus(o: SyntheticOptions): Utterance[] {
     const label = natural ? pick(NATURAL_SHARES, rng.next()) : Math.floor(n / nSpk) % SYNTHETIC_LABELS.length;
     const emo = SYNTHETIC_LABELS[label]!;
     // Prosodic cue strength: strong when acted; weak, jittered and sometimes another emotion's when natural.
-    const strength = natural ? 0.35 : 1;
-    const shown = natural && rng.next() < 0.15 ? SYNTHETIC_LABELS[Math.floor(rng.next() * 4)]! : emo;
+    const strength = natural ? 0.55 : 1;
+    const shown = natural && rng.next() < 0.1 ? SYNTHETIC_LABELS[Math.floor(rng.next() * 4)]! : emo;
     const p = blend(PROSODY.neutral, PROSODY[shown], strength, natural ? rng : null);
     const seconds = (o.minSeconds ?? 0.8) + ((o.maxSeconds ?? 1.3) - (o.minSeconds ?? 0.8)) * rng.next();
     const audio = synthesize(spk.f0, spk.formant, p, seconds, rng);

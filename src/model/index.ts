@@ -1,0 +1,13 @@
+/**
+ * Models: the module system, RoBERTa, WavLM, the BiGRU, multi-head attention and Crab.
+ * @module
+ */
+export * from './module.js';
+export * from './roberta.js';
+export * from './wavlm.js';
+export * from './gru.js';
+export * from './mha.js';
+export * from './crab.js';
+export { TensorSource, loadInto, type LoadReport } from './checkpoint.js';
+export { SafetensorsFile, writeSafetensors, type STEntry, type STDType, type STWrite } from './safetensors.js';
+export { readConfig } from './config.js';
