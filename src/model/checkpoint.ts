@@ -1,18 +1,26 @@
 /**
- * Loading Hugging Face checkpoint folders into modules: `model.safetensors`, or shards listed in
- * `model.safetensors.index.json`. Every parameter is checked; missing, unexpected and wrongly
+ * Loading Hugging Face checkpoint folders into modules: `model.safetensors`, shards listed in
+ * `model.safetensors.index.json`, or `pytorch_model.bin` (read without running its pickle). Every parameter is checked; missing, unexpected and wrongly
  * shaped tensors are reported together, by name. Tensors are read lazily, one at a time.
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile } from './safetensors.js';
+import { TorchBinFile } from './torchbin.js';
 import type { Module } from './module.js';
 
-/** A set of named tensors from one or more safetensors files. */
+/** What a checkpoint file offers: names, shapes and f32 data. */
+export interface TensorFile {
+  names(): string[];
+  shape(name: string): number[];
+  float32(name: string): Float32Array;
+}
+
+/** A set of named tensors from one or more checkpoint files. */
 export class TensorSource {
-  private files = new Map<string, SafetensorsFile>();
-  constructor(files: SafetensorsFile[], private readonly prefix = '') {
+  private files = new Map<string, TensorFile>();
+  constructor(files: TensorFile[], private readonly prefix = '') {
     for (const f of files) for (const n of f.names()) this.files.set(n, f);
   }
   /** Opens a checkpoint folder (single file or sharded). */
@@ -26,9 +34,11 @@ export class TensorSource {
       return new TensorSource(shards, prefix);
     }
     const bin = join(dir, 'pytorch_model.bin');
-    throw new Error(existsSync(bin)
-      ? `${dir}: only pytorch_model.bin is present; this version reads safetensors checkpoints (convert with \`python -c "from safetensors.torch import save_file; import torch; save_file(torch.load('pytorch_model.bin'), 'model.safetensors')"\`)`
-      : `${dir}: no model.safetensors or model.safetensors.index.json found`);
+    if (existsSync(bin)) {
+      const f = new TorchBinFile(bin);
+      return new TensorSource([{ names: () => f.names(), shape: (n) => f.shape(n), float32: (n) => f.get(n) }], prefix);
+    }
+    throw new Error(`${dir}: no checkpoint found (model.safetensors, model.safetensors.index.json or pytorch_model.bin)`);
   }
   names(): string[] {
     return [...this.files.keys()].filter((n) => n.startsWith(this.prefix)).map((n) => n.slice(this.prefix.length));
