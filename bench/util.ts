@@ -38,7 +38,7 @@ export function report(title: string, rows: Row[], meta: Record<string, unknown>
     const ours = Math.min(...rs.filter((r) => r.impl.startsWith('crab')).map((r) => r.ms));
     for (const r of rs) {
       const ratio = r.impl.startsWith('crab') || !Number.isFinite(ours) ? '' : `${(r.ms / ours).toFixed(2)}× faster`;
-      console.log(line([w, r.impl, r.ms.toFixed(r.ms < 10 ? 3 : 1), r.rate !== undefined ? `${r.rate.toFixed(2)} ${r.unit}` : '', r.note ?? ratio]));
+      console.log(line([w, r.impl, r.ms.toFixed(r.ms < 10 ? 3 : 1), r.rate !== undefined ? `${r.rate.toFixed(2)} ${r.unit}` : '', [ratio, r.note].filter(Boolean).join('; ')]));
     }
   }
   const dir = join('bench', 'results');

@@ -154,3 +154,24 @@ function erfApprox(x: number): number {
   const y = 1 - t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
   return x >= 0 ? y : -y;
 }
+
+describe('binding limits', () => {
+  it('rowChunks: chunks fit the limit, start aligned and cover every row once', async () => {
+    const { rowChunks } = await import('../src/kernels/util.js');
+    expect(rowChunks(10, 3, 1000, 256)).toEqual([[0, 10, 0, 120]]);
+    const chunks = rowChunks(50265, 768, 134217728, 256);
+    let next = 0;
+    for (const [first, count, offset, size] of chunks) {
+      expect(first).toBe(next);
+      expect(offset % 256).toBe(0);
+      expect(size).toBeLessThanOrEqual(134217728);
+      expect(size).toBe(count * 768 * 4);
+      next += count;
+    }
+    expect(next).toBe(50265);
+    expect(chunks.length).toBe(2);
+    const odd = rowChunks(1000, 3, 1000, 256); // 12-byte rows: chunks of 64 rows keep offsets aligned
+    expect(odd.every(([, , off]) => off % 256 === 0)).toBe(true);
+    expect(odd.reduce((s, c) => s + c[1], 0)).toBe(1000);
+  });
+});

@@ -4,7 +4,9 @@
 // Rows not listed (and the padding row) stay 0. Deterministic: the sum order is fixed.
 // Thread mapping: one invocation per output element.
 // Bindings: main: 1 = W, 2 = ids, 3 = out.   backward: 1 = dy, 2 = uids, 3 = ptr, 4 = pos, 5 = dW.
-struct Params { n: u32, D: u32, unique: u32 }
+// Tables above the storage-binding limit are processed in row chunks: W/dW are bound from row
+// `first` on, `count` rows; ids outside the chunk are left to the other chunks' launches.
+struct Params { n: u32, D: u32, unique: u32, first: u32, count: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> W: array<f32>;
 @group(0) @binding(2) var<storage, read> ids: array<i32>;
@@ -20,8 +22,9 @@ override WG: u32 = 64;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n * p.D) { return; }
-  let r = i / p.D;
-  out[i] = W[u32(ids[r]) * p.D + i % p.D];
+  let id = u32(ids[i / p.D]);
+  if (id < p.first || id >= p.first + p.count) { return; }
+  out[i] = W[(id - p.first) * p.D + i % p.D];
 }
 
 @compute @workgroup_size(WG)
@@ -30,7 +33,9 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   if (i >= p.unique * p.D) { return; }
   let u = i / p.D;
   let d = i % p.D;
+  let id = u32(uids[u]);
+  if (id < p.first || id >= p.first + p.count) { return; }
   var s = 0.0;
   for (var j = ptr[u]; j < ptr[u + 1u]; j++) { s += dy[pos[j] * p.D + d]; }
-  dW[u32(uids[u]) * p.D + d] = s;
+  dW[(id - p.first) * p.D + d] = s;
 }

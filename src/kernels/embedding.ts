@@ -4,11 +4,13 @@
  * one invocation per (id, column) sums its rows. The padding row gets no gradient.
  * Index tensors made with `fromArray` keep a host copy, which is what the CSR list and the range
  * check read; ids are checked before any GPU work, so a bad id is an error, not a wrong answer.
+ * Tables larger than one storage binding (roberta-base's 154 MB on lavapipe's 128 MB limit) are
+ * gathered and scattered in row chunks.
  * @module
  */
 import source from '../../wgsl/embedding.wgsl';
 import { Tensor, record, fromArray, fmt } from '../tensor/tensor.js';
-import { expectDType, launch1d } from './util.js';
+import { expectDType, launch1d, rowChunks } from './util.js';
 import { fillInto } from './fill.js';
 
 /** The embedding kernel. */
@@ -28,7 +30,11 @@ export function embedding(ids: Tensor, W: Tensor, paddingIdx?: number): Tensor {
   }
   const n = ids.size;
   const out = new Tensor([...ids.shape, D], 'f32');
-  launch1d(embeddingKernel, n * D, [W.buffer, ids.buffer, out.buffer], [n, D, 0]);
+  const chunks = rowChunks(V, D);
+  for (const [first, count, offset, size] of chunks) {
+    const w = chunks.length === 1 ? W.buffer : { buffer: W.buffer, offset, size };
+    launch1d(embeddingKernel, n * D, [w, ids.buffer, out.buffer], [n, D, 0, first, count]);
+  }
   return record('embedding', out, [W], (g) => {
     const byId = new Map<number, number[]>();
     for (let i = 0; i < n; i++) {
@@ -51,7 +57,10 @@ export function embedding(ids: Tensor, W: Tensor, paddingIdx?: number): Tensor {
       const tu = fromArray(uids, [uids.length], 'i32');
       const tp = fromArray(ptr, [ptr.length], 'u32');
       const tpos = fromArray(pos, [pos.length], 'u32');
-      launch1d(embeddingKernel, uids.length * D, [g.buffer, tu.buffer, tp.buffer, tpos.buffer, dW.buffer], [n, D, uids.length], undefined, 'backward');
+      for (const [first, count, offset, size] of chunks) {
+        const dw = chunks.length === 1 ? dW.buffer : { buffer: dW.buffer, offset, size };
+        launch1d(embeddingKernel, uids.length * D, [g.buffer, tu.buffer, tp.buffer, tpos.buffer, dw], [n, D, uids.length, first, count], undefined, 'backward');
+      }
       for (const t of [tu, tp, tpos]) t.dispose();
     }
     return [dW];

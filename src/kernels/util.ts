@@ -3,7 +3,8 @@
  * @module
  */
 import { Tensor, fmt, type DType } from '../tensor/tensor.js';
-import { dispatch, grid, type Kernel, type Param } from '../tensor/runtime.js';
+import { dispatch, grid, type Kernel, type Param, type Binding } from '../tensor/runtime.js';
+import { deviceInfo } from '../tensor/device.js';
 
 /** Throws unless every tensor has dtype `dtype`. */
 export function expectDType(op: string, dtype: DType, ...ts: Tensor[]): void {
@@ -39,7 +40,31 @@ export function dims8(op: string, v: readonly number[]): number[] {
 }
 
 /** Launches a kernel with one invocation per element of an `n`-element index space. */
-export function launch1d(k: Kernel, n: number, buffers: Array<GPUBuffer | null>, params: Param[], constants?: Record<string, number>, entry?: string, work?: number): void {
+export function launch1d(k: Kernel, n: number, buffers: Binding[], params: Param[], constants?: Record<string, number>, entry?: string, work?: number): void {
   if (n === 0) return;
   dispatch(entry ? { ...k, entry } : k, { buffers, params, constants, workgroups: grid(n), work: work ?? 100 * n });
+}
+
+/**
+ * Row chunks of a [rows, D] f32 tensor such that each chunk fits one storage binding and starts
+ * at an aligned offset: [firstRow, rowCount, byteOffset, byteSize] per chunk (one chunk when the
+ * whole tensor fits).
+ */
+export function rowChunks(rows: number, D: number, limit = deviceInfo().limits.maxStorageBufferBindingSize, align = deviceInfo().limits.minStorageBufferOffsetAlignment): Array<[number, number, number, number]> {
+  const rowBytes = D * 4;
+  if (rows * rowBytes <= limit) return [[0, rows, 0, Math.max(4, rows * rowBytes)]];
+  // Rows per chunk: as many as fit, rounded down so every chunk offset stays aligned.
+  let per = Math.floor(limit / rowBytes);
+  const step = align / gcd(align, rowBytes);
+  per -= per % step;
+  if (per < 1) throw new Error(`a single row of ${rowBytes} bytes cannot be bound with alignment ${align}`);
+  const out: Array<[number, number, number, number]> = [];
+  for (let r = 0; r < rows; r += per) {
+    const n = Math.min(per, rows - r);
+    out.push([r, n, r * rowBytes, n * rowBytes]);
+  }
+  return out;
+}
+function gcd(a: number, b: number): number {
+  return b ? gcd(b, a % b) : a;
 }

@@ -11,3 +11,6 @@ export * from './crab.js';
 export { TensorSource, loadInto, type LoadReport } from './checkpoint.js';
 export { SafetensorsFile, writeSafetensors, type STEntry, type STDType, type STWrite } from './safetensors.js';
 export { readConfig } from './config.js';
+export { resolveModel, hubCacheDir } from './resolve.js';
+export { TorchBinFile } from './torchbin.js';
+export { ByteLevelBPE, bytesToUnicode, type BatchEncoding, type EncodeOptions } from './tokenizer.js';

@@ -6,7 +6,7 @@
  * in four (2^k · {1, 1.25, 1.5, 1.75}), which caps the waste at 25%.
  * @module
  */
-import { gpuDevice, onRelease } from './device.js';
+import { gpuDevice, deviceInfo, onRelease } from './device.js';
 
 /** Byte counts reported by {@link memoryStats}. */
 export interface MemoryStats {
@@ -39,7 +39,10 @@ const stats: MemoryStats = { liveBytes: 0, pooledBytes: 0, peakBytes: 0, liveBuf
 
 /** A storage buffer of at least `bytes`, from the pool when one is free. */
 export function acquireBuffer(bytes: number): GPUBuffer {
-  const size = sizeClass(bytes);
+  // A tensor that fits one storage binding must not be rounded past the binding limit.
+  const limit = deviceInfo().limits.maxStorageBufferBindingSize;
+  let size = sizeClass(bytes);
+  if (bytes <= limit && size > limit) size = Math.ceil(bytes / 16) * 16;
   const list = free.get(size);
   let buf = list?.pop();
   if (buf) stats.pooledBytes -= size;

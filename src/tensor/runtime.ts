@@ -27,10 +27,13 @@ export type Param = number | { f: number };
 /** Marks a uniform as f32. */
 export const f32 = (f: number): { f: number } => ({ f });
 
+/** A storage binding: a whole buffer, or a byte range of one (offsets 256-byte aligned). */
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number } | null;
+
 /** One kernel launch. */
 export interface Launch {
   /** Storage buffers, bound at 1, 2, … in this order; `null` skips a binding number. */
-  buffers: Array<GPUBuffer | null>;
+  buffers: Binding[];
   /** Uniform scalars in the order of the kernel's `Params` struct (at most 64). */
   params?: Param[];
   /** `override` constants of the kernel (pipeline specialization). */
@@ -117,8 +120,16 @@ export function dispatch(k: Kernel, l: Launch): void {
     } else arenaF32[base + i] = v.f;
   }
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: arena, offset: slot * SLOT, size: SLOT } }];
-  l.buffers.forEach((buffer, i) => {
-    if (buffer) entries.push({ binding: i + 1, resource: { buffer } });
+  const maxBinding = deviceInfo().limits.maxStorageBufferBindingSize;
+  l.buffers.forEach((b, i) => {
+    if (!b) return;
+    const range = typeof (b as { offset?: unknown }).offset === 'number' ? (b as { buffer: GPUBuffer; offset: number; size: number }) : null;
+    const size = range ? range.size : (b as GPUBuffer).size;
+    if (size > maxBinding) {
+      throw new Error(`kernel ${k.stem}: binding ${i + 1} is ${size} bytes, above this adapter's maxStorageBufferBindingSize (${maxBinding}); ` +
+        'a tensor this large is only supported by the kernels that chunk it (embedding, fill)');
+    }
+    entries.push({ binding: i + 1, resource: range ? { buffer: range.buffer, offset: range.offset, size: range.size } : { buffer: b as GPUBuffer } });
   });
   const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: k.stem });
   if (!encoder) encoder = device.createCommandEncoder({ label: 'batch' });

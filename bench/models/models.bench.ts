@@ -1,0 +1,98 @@
+// `npm run bench -- roberta` and `npm run bench -- wavlm`: a roberta-base / wavlm-base-plus sized
+// model with random weights — forward and forward+backward throughput and peak GPU bytes — and,
+// in the same run, the same shapes in PyTorch on the CPU (Debian's python3-torch, found or
+// installed by this script; never a project dependency).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromArray, tidy, noGrad, Rng, Tensor } from '../../src/tensor/tensor.js';
+import { sync } from '../../src/tensor/runtime.js';
+import { memoryStats, resetPeak } from '../../src/tensor/pool.js';
+import { deviceInfo } from '../../src/tensor/device.js';
+import { mean, square } from '../../src/kernels/index.js';
+import { RobertaModel, ROBERTA_DEFAULTS } from '../../src/model/roberta.js';
+import { WavLMModel, WAVLM_DEFAULTS } from '../../src/model/wavlm.js';
+import { time, report, type Row } from '../util.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Finds python3 with torch; installs Debian's python3-torch when running as root with apt. */
+function torchPython(): string | null {
+  const ok = (py: string): boolean => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  for (const py of ['/usr/bin/python3', 'python3']) if (ok(py)) return py;
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('installing the PyTorch peer: apt-get install python3-torch (bench only)…');
+    spawnSync('apt-get', ['install', '-y', '-qq', 'python3-torch'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (ok('/usr/bin/python3')) return '/usr/bin/python3';
+  }
+  console.log('PyTorch peer skipped: install Debian\'s python3-torch (apt-get install python3-torch) to compare');
+  return null;
+}
+
+function torchPeer(args: string[]): { forward_ms: number; train_ms: number; threads: number; torch: string } | null {
+  const py = torchPython();
+  const script = [join(here, 'peers', 'torch_models.py'), join(here, '..', 'bench', 'peers', 'torch_models.py'), 'bench/peers/torch_models.py'].find(existsSync);
+  if (!py || !script) return null;
+  const r = spawnSync(py, [script, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`PyTorch peer failed: ${r.stderr.trim().split('\n').at(-1)}`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+async function measure(rows: Row[], workload: string, units: number, unit: string, fwd: () => Tensor, model: { parameters(): Tensor[] }, reps: number): Promise<void> {
+  const base = memoryStats().liveBytes;
+  resetPeak();
+  const f = await time(async () => {
+    noGrad(() => tidy(() => fwd()));
+    await sync();
+  }, reps, 1);
+  const fPeak = memoryStats().peakBytes - base;
+  resetPeak();
+  const t = await time(async () => {
+    tidy(() => mean(square(fwd())).backward());
+    await sync();
+    for (const p of model.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }, reps, 1);
+  const tPeak = memoryStats().peakBytes - base;
+  rows.push({ workload: `${workload} forward`, impl: 'crab', ms: f, rate: units / (f / 1000), unit: `${unit}/s`, note: `peak ${(fPeak / 2 ** 20).toFixed(0)} MiB` });
+  rows.push({ workload: `${workload} forward+backward`, impl: 'crab', ms: t, rate: units / (t / 1000), unit: `${unit}/s`, note: `peak ${(tPeak / 2 ** 20).toFixed(0)} MiB` });
+}
+
+export async function benchRoberta(opts: { quick?: boolean } = {}): Promise<void> {
+  const [B, T] = [8, 128];
+  const rows: Row[] = [];
+  const model = new RobertaModel({ ...ROBERTA_DEFAULTS, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 }, 1);
+  const g = new Rng(2);
+  const ids = fromArray(Int32Array.from({ length: B * T }, () => 3 + Math.floor(g.next() * 50000)), [B, T], 'i32');
+  const w = `roberta-base B${B}×${T}`;
+  await measure(rows, w, B * T, 'tokens', () => model.forward(ids).lastHiddenState, model, opts.quick ? 1 : 2);
+  const peer = torchPeer(['roberta', String(B), String(T)]);
+  if (peer) {
+    rows.push({ workload: `${w} forward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.forward_ms, rate: (B * T) / (peer.forward_ms / 1000), unit: 'tokens/s' });
+    rows.push({ workload: `${w} forward+backward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.train_ms, rate: (B * T) / (peer.train_ms / 1000), unit: 'tokens/s' });
+  }
+  report('roberta', rows, { adapter: deviceInfo().name });
+}
+
+export async function benchWavlm(opts: { quick?: boolean } = {}): Promise<void> {
+  const [B, seconds] = [4, 8];
+  const rows: Row[] = [];
+  const model = new WavLMModel({ ...WAVLM_DEFAULTS, hidden_dropout: 0, attention_dropout: 0, feat_proj_dropout: 0, layerdrop: 0 }, 1);
+  const g = new Rng(3);
+  const S = 16000 * seconds;
+  const wave = fromArray(Float32Array.from({ length: B * S }, () => 0.1 * g.normal()), [B, S]);
+  const w = `wavlm-base-plus ${B} clips × ${seconds} s`;
+  await measure(rows, w, B * seconds, 'audio s', () => model.forward(wave).lastHiddenState, model, 1);
+  const peer = torchPeer(['wavlm', String(B), String(seconds)]);
+  if (peer) {
+    rows.push({ workload: `${w} forward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.forward_ms, rate: (B * seconds) / (peer.forward_ms / 1000), unit: 'audio s/s' });
+    rows.push({ workload: `${w} forward+backward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.train_ms, rate: (B * seconds) / (peer.train_ms / 1000), unit: 'audio s/s' });
+  }
+  report('wavlm', rows, { adapter: deviceInfo().name });
+}
