@@ -15,6 +15,7 @@ import { syntheticFeatures } from './train/demo.js';
 import { SYNTHETIC_LABELS } from './train/synthetic.js';
 import { train, evaluate, loadBest, InterruptedError, TRAIN_DEFAULTS, type TrainConfig } from './train/trainer.js';
 import { metricsTable, confusionChart, writeReport } from './train/report.js';
+import { audioFiles, loadWavLM, embedFiles } from './train/embed.js';
 
 const HELP = `crab — Crab speech-emotion recognition on a WebGPU engine
 
@@ -24,7 +25,8 @@ commands:
   demo     train Crab and its ablations on the embedded synthetic corpus and write a report
   train    train Crab on a dataset (the synthetic corpus: --dataset synthetic)
   eval     evaluate a run's best checkpoint on its test split
-  bench    run a benchmark suite (kernels, fused)
+  embed    WavLM hidden states of audio files, saved as safetensors
+  bench    run a benchmark suite (kernels, fused, roberta, wavlm)
 
 Run \`crab <command> --help\` for a command's options.`;
 
@@ -118,9 +120,39 @@ macro-F1, weighted-F1 and the confusion matrix, and writes <DIR>/eval-<split>.ht
       ]);
     },
   },
+  embed: {
+    help: `crab embed --model DIR|org/name [options] <audio files or folders...>
+Runs WavLM over each file alone (16 kHz mono after resampling; WAV read directly, other formats
+through ffmpeg) and writes the chosen layers' hidden states to one safetensors file
+(tensors "<file stem>.layer<k>", [frames, hidden]). Unreadable files are listed and skipped.
+  --model DIR|org/name   a Hugging Face WavLM folder, or an id in the Hugging Face cache
+  --layers 0,6,12        hidden states to keep (0 = input of the first layer; default: last)
+  --out FILE             (default embeddings.safetensors)
+  --max-seconds S        truncate longer files
+  --normalize            zero-mean, unit-variance per file (what WavLM-large expects)`,
+    async run(argv) {
+      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
+        model: { type: 'string' }, layers: { type: 'string' }, out: { type: 'string', default: 'embeddings.safetensors' },
+        'max-seconds': { type: 'string' }, normalize: { type: 'boolean', default: false },
+      } });
+      if (!values.model) usage('--model is required');
+      if (!positionals.length) usage('give audio files or folders');
+      const files = audioFiles(positionals);
+      if (!files.length) usage(`no audio files (${[...'wav flac mp3 ogg m4a mp4 opus'.split(' ')].join(', ')}) under ${positionals.join(', ')}`);
+      const model = loadWavLM(values.model);
+      const layers = values.layers?.split(',').map((x) => {
+        const n = Number(x);
+        if (!Number.isInteger(n) || n < 0) usage(`--layers takes non-negative integers, not "${x}"`);
+        return n;
+      });
+      const r = await embedFiles(model, files, values.out, { layers, maxSeconds: values['max-seconds'] ? num('--max-seconds', values['max-seconds']) : undefined, normalize: values.normalize });
+      console.log(`wrote ${r.written} file(s) to ${values.out}`);
+      for (const s of r.skipped) console.error(`skipped ${s.reason}`);
+    },
+  },
   bench: {
     help: `crab bench <suite> [--quick] [--no-peers]
-Runs a benchmark suite (kernels, fused); see \`npm run bench -- --help\`.`,
+Runs a benchmark suite (kernels, fused, roberta, wavlm); see \`npm run bench -- --help\`.`,
     async run(argv) {
       const here = dirname(fileURLToPath(import.meta.url));
       const r = spawnSync(process.execPath, [join(here, 'bench.js'), ...argv], { stdio: 'inherit' });
