@@ -16,6 +16,8 @@ import { SYNTHETIC_LABELS } from './train/synthetic.js';
 import { train, evaluate, loadBest, InterruptedError, TRAIN_DEFAULTS, type TrainConfig } from './train/trainer.js';
 import { metricsTable, confusionChart, writeReport } from './train/report.js';
 import { audioFiles, loadWavLM, embedFiles } from './train/embed.js';
+import { loadDataset, checkDataset, formatDataReport } from './train/datasets.js';
+import { corpusFeatures } from './train/corpus.js';
 
 const HELP = `crab — Crab speech-emotion recognition on a WebGPU engine
 
@@ -23,7 +25,8 @@ usage: crab <command> [options]
 
 commands:
   demo     train Crab and its ablations on the embedded synthetic corpus and write a report
-  train    train Crab on a dataset (the synthetic corpus: --dataset synthetic)
+  train    train Crab on a corpus (synthetic, iemocap, meld, msp-podcast, manifest)
+  data     check a corpus: counts per class and split, missing files, durations
   eval     evaluate a run's best checkpoint on its test split
   embed    WavLM hidden states of audio files, saved as safetensors
   bench    run a benchmark suite (kernels, fused, roberta, wavlm)
@@ -53,10 +56,17 @@ and writes <out>/report.html and <out>/results.json.
     },
   },
   train: {
-    help: `crab train --dataset synthetic [options]
+    help: `crab train --dataset NAME [options]
 Trains the Crab head on cached features of frozen encoders; checkpoints go to <run-dir>/last and
 <run-dir>/best (by --best-metric), the log to <run-dir>/log.jsonl. Ctrl-C saves; --resume continues.
-  --dataset synthetic          the embedded corpus (real corpora: not in this version)
+At the end the best checkpoint is scored on the test split.
+  --dataset synthetic|iemocap|meld|msp-podcast|manifest
+  --data-dir DIR|FILE          the corpus folder (manifest: the CSV/JSONL file)
+  --fold K                     IEMOCAP leave-one-session-out fold, 1–5 (default 1)
+  --wavlm DIR|org/name         WavLM checkpoint (Hugging Face folder or cached id), frozen
+  --roberta DIR|org/name       RoBERTa checkpoint with its tokenizer, frozen
+  --max-seconds S              truncate audio (default 12)
+  --normalize                  z-normalize each waveform (WavLM-large)
   --condition natural|acted    synthetic corpus condition (default natural)
   --size N                     synthetic corpus size (default 480)
   --config FILE.json           settings (keys of TrainConfig: epochs, batchSize, lr, weightDecay, lrFloor,
@@ -73,8 +83,10 @@ Trains the Crab head on cached features of frozen encoders; checkpoints go to <r
         epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, 'max-grad-norm': { type: 'string' },
         accumulation: { type: 'string' }, 'no-mlcs': { type: 'boolean', default: false }, 'best-metric': { type: 'string' }, 'run-dir': { type: 'string', default: 'runs/train' },
         resume: { type: 'boolean', default: false }, 'cache-dir': { type: 'string', default: '.cache/crab-ser' },
+        'data-dir': { type: 'string' }, fold: { type: 'string' }, wavlm: { type: 'string' }, roberta: { type: 'string' },
+        'max-seconds': { type: 'string', default: '12' }, normalize: { type: 'boolean', default: false },
       } });
-      if (values.dataset !== 'synthetic') usage(values.dataset ? `dataset "${values.dataset}" is not supported by this version (available: synthetic)` : '--dataset is required (available: synthetic)');
+      if (!values.dataset) usage('--dataset is required (synthetic, iemocap, meld, msp-podcast, manifest)');
       let cfg: Partial<TrainConfig> = {};
       if (values.config) {
         if (!existsSync(values.config)) usage(`config file ${values.config} not found`);
@@ -94,10 +106,44 @@ Trains the Crab head on cached features of frozen encoders; checkpoints go to <r
       if (values.accumulation) cfg.accumulation = int('--accumulation', values.accumulation);
       if (values['best-metric']) cfg.bestMetric = values['best-metric'] as TrainConfig['bestMetric'];
       if (values['no-mlcs']) cfg.crab = { ...cfg.crab, mlcsLayers: [] };
-      const condition = values.condition === 'acted' ? 'acted' : 'natural';
-      const features = await syntheticFeatures({ condition, size: int('--size', values.size), cacheDir: values['cache-dir'] });
-      const st = await train(features, [...SYNTHETIC_LABELS], cfg, { runDir: values['run-dir'], resume: values.resume });
+      let features;
+      let labels: string[];
+      if (values.dataset === 'synthetic') {
+        const condition = values.condition === 'acted' ? 'acted' : 'natural';
+        features = await syntheticFeatures({ condition, size: int('--size', values.size), cacheDir: values['cache-dir'] });
+        labels = [...SYNTHETIC_LABELS];
+      } else {
+        if (!values['data-dir']) usage(`--data-dir is required for ${values.dataset}`);
+        if (!values.wavlm || !values.roberta) usage('--wavlm and --roberta (Hugging Face folders or cached ids) are required for real corpora');
+        const ds = loadDataset(values.dataset, values['data-dir'], { fold: values.fold ? int('--fold', values.fold) : undefined });
+        if (ds.issues.length) console.error(`${ds.name}: ${ds.issues.length} issue(s); run \`crab data check\` for the list`);
+        const r = await corpusFeatures(ds, { wavlm: values.wavlm, roberta: values.roberta, cacheDir: values['cache-dir'], maxSeconds: num('--max-seconds', values['max-seconds']), normalize: values.normalize });
+        for (const s of r.skipped.slice(0, 10)) console.error(`skipped ${s.id}: ${s.reason}`);
+        if (r.skipped.length) console.error(`${r.skipped.length} utterance(s) skipped (unreadable audio)`);
+        features = r.features;
+        labels = ds.labels;
+        cfg.bestMetric ??= ds.primaryMetric;
+      }
+      const st = await train(features, labels, cfg, { runDir: values['run-dir'], resume: values.resume });
       console.log(`best dev ${st.best?.metric} ${((st.best?.value ?? 0) * 100).toFixed(1)} at epoch ${st.best?.epoch}; checkpoints in ${values['run-dir']}`);
+      const test = features.items.filter((i) => i.split === 'test');
+      if (test.length) {
+        const { crab } = loadBest(values['run-dir']);
+        const m = (await evaluate(crab, test, st.speechDim, st.textDim, labels.length)).metrics;
+        console.log(`test: WA ${(100 * m.accuracy).toFixed(1)}  UA ${(100 * m.uar).toFixed(1)}  macro-F1 ${(100 * m.macroF1).toFixed(1)}  weighted-F1 ${(100 * m.weightedF1).toFixed(1)}`);
+      }
+    },
+  },
+  data: {
+    help: `crab data check --dataset iemocap|meld|msp-podcast|manifest --data-dir DIR|FILE [--fold K]
+Loads the corpus with its standard protocol and prints counts per class and split, missing or
+unreadable audio, empty transcripts, WAV durations and every skipped item with its file and line.`,
+    async run(argv) {
+      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { dataset: { type: 'string' }, 'data-dir': { type: 'string' }, fold: { type: 'string' } } });
+      if (positionals[0] !== 'check') usage('usage: crab data check --dataset NAME --data-dir DIR');
+      if (!values.dataset || !values['data-dir']) usage('--dataset and --data-dir are required');
+      const ds = loadDataset(values.dataset, values['data-dir'], { fold: values.fold ? int('--fold', values.fold) : undefined });
+      console.log(formatDataReport(ds, checkDataset(ds)));
     },
   },
   eval: {

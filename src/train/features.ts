@@ -13,6 +13,7 @@ import type { RobertaModel } from '../model/roberta.js';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
 import type { Utterance } from './synthetic.js';
 import type { WordVocab } from './synthetic.js';
+import { loadForModel } from '../audio/audio.js';
 
 /** One utterance's cached features. */
 export interface FeatureItem {
@@ -38,21 +39,62 @@ export interface FeatureSet {
 /** Progress callback: done, total. */
 export type Progress = (done: number, total: number) => void;
 
+/** Anything that turns text into ids with `<s> … </s>` (the BPE tokenizer, the demo's word vocabulary). */
+export interface TextEncoder_ {
+  encode(text: string): number[];
+}
+
+/** Options of {@link extractFeatures}. */
+export interface ExtractOptions {
+  batchSize?: number;
+  onProgress?: Progress;
+  /** Audio files: truncate to this many seconds and z-normalize per utterance. */
+  maxSeconds?: number;
+  normalize?: boolean;
+  /** Text: at most this many tokens (default 128, as the authors). */
+  maxTokens?: number;
+  /** Called for each utterance whose audio cannot be read; it is then skipped. */
+  onSkip?: (u: Utterance, reason: string) => void;
+}
+
 /** Runs the frozen encoders over the corpus in batches. */
-export async function extractFeatures(utts: Utterance[], wavlm: WavLMModel, roberta: RobertaModel, vocab: WordVocab, o: { batchSize?: number; onProgress?: Progress } = {}): Promise<FeatureSet> {
+export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, roberta: RobertaModel, vocab: WordVocab | TextEncoder_, o: ExtractOptions = {}): Promise<FeatureSet> {
   const bs = o.batchSize ?? 8;
   const items: FeatureItem[] = [];
   wavlm.eval();
   roberta.eval();
-  for (let i = 0; i < utts.length; i += bs) {
-    const batch = utts.slice(i, i + bs);
+  const pad = roberta.config.pad_token_id;
+  const maxTokens = o.maxTokens ?? 128;
+  const encode = (t: string): number[] => {
+    const ids = vocab.encode(t);
+    return ids.length > maxTokens ? [...ids.slice(0, maxTokens - 1), ids.at(-1)!] : ids;
+  };
+  for (let i = 0; i < all.length; i += bs) {
+    const batch: Utterance[] = [];
+    for (const u of all.slice(i, i + bs)) {
+      if (u.audio) {
+        batch.push(u);
+        continue;
+      }
+      try {
+        const audio = loadForModel(u.audioPath ?? '(no path)', { maxSeconds: o.maxSeconds ?? 12, normalize: o.normalize });
+        if (audio.length < 400) throw new Error(`${u.audioPath}: shorter than one WavLM frame`);
+        batch.push({ ...u, audio });
+      } catch (e) {
+        o.onSkip?.(u, (e as Error).message);
+      }
+    }
+    if (!batch.length) {
+      o.onProgress?.(Math.min(i + bs, all.length), all.length);
+      continue;
+    }
     await scope(async () => {
       const S = Math.max(...batch.map((u) => u.audio!.length));
       const wave = new Float32Array(batch.length * S);
       batch.forEach((u, b) => wave.set(u.audio!, b * S));
-      const ids = batch.map((u) => vocab.encode(u.text));
+      const ids = batch.map((u) => encode(u.text));
       const T = Math.max(...ids.map((x) => x.length));
-      const idArr = new Int32Array(batch.length * T).fill(1);
+      const idArr = new Int32Array(batch.length * T).fill(pad);
       const mask = new Int32Array(batch.length * T);
       ids.forEach((x, b) => {
         idArr.set(x, b * T);
@@ -77,7 +119,7 @@ export async function extractFeatures(utts: Utterance[], wavlm: WavLMModel, robe
         });
       });
     });
-    o.onProgress?.(Math.min(i + bs, utts.length), utts.length);
+    o.onProgress?.(Math.min(i + bs, all.length), all.length);
   }
   return { items, speechDim: wavlm.config.hidden_size, textDim: roberta.config.hidden_size };
 }
