@@ -13,7 +13,8 @@ import './kernels/index.js';
 import { runDemo } from './train/demo.js';
 import { syntheticFeatures } from './train/demo.js';
 import { SYNTHETIC_LABELS } from './train/synthetic.js';
-import { train, evaluate, loadBest, InterruptedError, TRAIN_DEFAULTS, type TrainConfig } from './train/trainer.js';
+import { train, evaluate, loadBest, InterruptedError, TRAIN_DEFAULTS, type TrainConfig, type EncoderSpec } from './train/trainer.js';
+import { predictOne } from './train/predict.js';
 import { metricsTable, confusionChart, writeReport } from './train/report.js';
 import { audioFiles, loadWavLM, embedFiles } from './train/embed.js';
 import { loadDataset, checkDataset, formatDataReport } from './train/datasets.js';
@@ -28,6 +29,7 @@ commands:
   train    train Crab on a corpus (synthetic, iemocap, meld, msp-podcast, manifest)
   data     check a corpus: counts per class and split, missing files, durations
   eval     evaluate a run's best checkpoint on its test split
+  predict  the emotion of one audio file (and its transcript) with a trained run
   embed    WavLM hidden states of audio files, saved as safetensors
   bench    run a benchmark suite (kernels, fused, roberta, wavlm)
 
@@ -124,7 +126,10 @@ At the end the best checkpoint is scored on the test split.
         labels = ds.labels;
         cfg.bestMetric ??= ds.primaryMetric;
       }
-      const st = await train(features, labels, cfg, { runDir: values['run-dir'], resume: values.resume });
+      const encoders: EncoderSpec = values.dataset === 'synthetic'
+        ? { kind: 'synthetic', condition: values.condition === 'acted' ? 'acted' : 'natural', size: int('--size', values.size) }
+        : { kind: 'hf', wavlm: values.wavlm!, roberta: values.roberta!, maxSeconds: num('--max-seconds', values['max-seconds']), normalize: values.normalize };
+      const st = await train(features, labels, cfg, { runDir: values['run-dir'], resume: values.resume, encoders });
       console.log(`best dev ${st.best?.metric} ${((st.best?.value ?? 0) * 100).toFixed(1)} at epoch ${st.best?.epoch}; checkpoints in ${values['run-dir']}`);
       const test = features.items.filter((i) => i.split === 'test');
       if (test.length) {
@@ -164,6 +169,23 @@ macro-F1, weighted-F1 and the confusion matrix, and writes <DIR>/eval-<split>.ht
       writeReport(join(values.run, `eval-${values.split}.html`), `crab eval — ${values.run} (${values.split})`, [
         { heading: 'Metrics', html: metricsTable([{ name: values.split, m }]) }, { heading: 'Confusion matrix', html: confusionChart(m.confusion, state.labels) },
       ]);
+    },
+  },
+  predict: {
+    help: `crab predict <audio file> --run DIR [--text "transcript"] [--json]
+Predicts the emotion of one utterance with a run's best checkpoint: the run's encoders (recorded
+in its checkpoint) turn the audio and text into features, the Crab head gives the label and the
+class probabilities. --json prints {"label", "probabilities": {class: p}}.`,
+    async run(argv) {
+      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { run: { type: 'string' }, text: { type: 'string', default: '' }, json: { type: 'boolean', default: false } } });
+      if (!values.run) usage('--run DIR is required');
+      if (positionals.length !== 1) usage('give exactly one audio file');
+      const r = await predictOne(values.run, positionals[0]!, values.text);
+      if (values.json) console.log(JSON.stringify({ label: r.label, probabilities: r.probabilities }));
+      else {
+        console.log(`${r.label}`);
+        for (const [k, v] of Object.entries(r.probabilities)) console.log(`  ${k.padEnd(12)} ${(100 * v).toFixed(1)}%`);
+      }
     },
   },
   embed: {

@@ -88,3 +88,27 @@ describe('training', () => {
     expect(Object.keys(names).some((n) => n.includes('contrastive_mlp'))).toBe(false);
   });
 });
+
+describe('predict', () => {
+  it('predict: one WAV through the run\'s recorded encoders matches the cached-feature path', async () => {
+    const { predictOne } = await import('../src/train/predict.js');
+    const { encodeWav16 } = await import('../src/audio/audio.js');
+    const { writeFileSync } = await import('node:fs');
+    const { softmax } = await import('../src/kernels/index.js');
+    const features = await syntheticFeatures({ condition: 'acted', size: 64, cacheDir: tmp(), quiet: true });
+    const run = tmp();
+    await train(features, [...SYNTHETIC_LABELS], { ...CFG, epochs: 2 }, { runDir: run, quiet: true, encoders: { kind: 'synthetic', condition: 'acted', size: 64 } });
+    const u = syntheticCorpus({ condition: 'acted', size: 64, seed: 1234 })[7]!;
+    const wavPath = join(run, 'u7.wav');
+    writeFileSync(wavPath, encodeWav16(u.audio!, 16000));
+    const p = await predictOne(run, wavPath, u.text);
+    const total = Object.values(p.probabilities).reduce((a, b) => a + b, 0);
+    expect(total).toBeCloseTo(1, 5);
+    expect(SYNTHETIC_LABELS as readonly string[]).toContain(p.label);
+    const { crab } = loadBest(run);
+    const item = features.items.find((i) => i.id === u.id)!;
+    const ref = noGrad(() => softmax(crab.forward(makeBatch([item], features.speechDim, features.textDim), false).logits));
+    const r = await ref.toArray();
+    SYNTHETIC_LABELS.forEach((l, i) => expect(Math.abs(p.probabilities[l]! - r[i]!)).toBeLessThan(0.02));
+  });
+});

@@ -41,19 +41,25 @@ export interface DemoOptions {
   quiet?: boolean;
 }
 
+/** The demo's frozen encoders and word vocabulary for a synthetic corpus. */
+export function syntheticEncoders(condition: SyntheticOptions['condition'], size: number): { wavlm: WavLMModel; roberta: RobertaModel; vocab: WordVocab; utts: ReturnType<typeof syntheticCorpus> } {
+  const utts = syntheticCorpus({ condition, size, seed: SYNTH_SEED });
+  const vocab = new WordVocab(utts.map((u) => u.text));
+  return { wavlm: new WavLMModel(tinyWavLMConfig(), ENCODER_SEED), roberta: new RobertaModel(tinyRobertaConfig(vocab.size), ENCODER_SEED + 1), vocab, utts };
+}
+const SYNTH_SEED = 1234;
+const ENCODER_SEED = 7;
+
 /** Synthetic corpus → cached features (computed once per corpus and encoder set). */
 export async function syntheticFeatures(o: { condition: SyntheticOptions['condition']; size: number; cacheDir: string; quiet?: boolean }): Promise<FeatureSet> {
-  const spec = { corpus: 'synthetic-v1', condition: o.condition, size: o.size, seed: 1234, wavlm: tinyWavLMConfig(), roberta: 'tiny-v1', encoderSeed: 7 };
+  const spec = { corpus: 'synthetic-v1', condition: o.condition, size: o.size, seed: SYNTH_SEED, wavlm: tinyWavLMConfig(), roberta: 'tiny-v1', encoderSeed: ENCODER_SEED };
   const path = join(o.cacheDir, `features-${cacheKey([spec])}.safetensors`);
   const cached = loadFeatures(path);
   if (cached) {
     if (!o.quiet) process.stderr.write(`features: using the cache ${path}\n`);
     return cached;
   }
-  const utts = syntheticCorpus({ condition: o.condition, size: o.size, seed: spec.seed });
-  const vocab = new WordVocab(utts.map((u) => u.text));
-  const wavlm = new WavLMModel(tinyWavLMConfig(), spec.encoderSeed);
-  const roberta = new RobertaModel(tinyRobertaConfig(vocab.size), spec.encoderSeed + 1);
+  const { utts, vocab, wavlm, roberta } = syntheticEncoders(o.condition, o.size);
   const bar = o.quiet ? null : new Progress('features (tiny WavLM + RoBERTa)', utts.length);
   const set = await extractFeatures(utts, wavlm, roberta, vocab, { batchSize: 16, onProgress: (d) => bar?.update(d) });
   saveFeatures(path, set);
@@ -89,7 +95,8 @@ export async function runDemo(o: DemoOptions): Promise<Array<{ name: string; run
     for (let s = 0; s < o.seeds; s++) {
       const runDir = join(o.out, 'runs', v.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase(), `seed${s}`);
       if (!o.quiet) process.stderr.write(`\n${v.name}, seed ${s}\n`);
-      const st = await train(features, labels, { ...v.config, crab: { ...DEMO_HEAD, ...v.config.crab }, epochs: o.epochs, batchSize: 32, lr: 3e-3, lrFloor: 1e-5, seed: 42 + s }, { runDir, quiet: o.quiet });
+      const st = await train(features, labels, { ...v.config, crab: { ...DEMO_HEAD, ...v.config.crab }, epochs: o.epochs, batchSize: 32, lr: 3e-3, lrFloor: 1e-5, seed: 42 + s },
+        { runDir, quiet: o.quiet, encoders: { kind: 'synthetic', condition: o.condition, size: o.size } });
       const { crab } = loadBest(runDir);
       const m = (await evaluate(crab, test, features.speechDim, features.textDim, labels.length)).metrics;
       runs.push(m);

@@ -65,7 +65,14 @@ export interface TrainState {
   rng: number[];
   best: { metric: MetricName; value: number; epoch: number } | null;
   history: EpochRecord[];
+  /** Which encoders made the features (what `crab predict` rebuilds). */
+  encoders?: EncoderSpec;
 }
+
+/** The encoders behind a run's features. */
+export type EncoderSpec =
+  | { kind: 'synthetic'; condition: 'acted' | 'natural'; size: number }
+  | { kind: 'hf'; wavlm: string; roberta: string; maxSeconds: number; normalize: boolean };
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -76,6 +83,8 @@ export interface TrainOptions {
   quiet?: boolean;
   /** Stop after this many global steps, saving exactly as Ctrl-C does (for scripted resumes). */
   stopAfterSteps?: number;
+  /** Recorded in the checkpoints for `crab predict`. */
+  encoders?: EncoderSpec;
 }
 
 /** A padded batch as tensors. */
@@ -132,7 +141,7 @@ export async function train(features: FeatureSet, labels: string[], cfgIn: Parti
     loadCheckpoint(lastDir, crab, opt);
     crab._rng.state = state.rng;
   } else {
-    state = { config: cfg, labels, speechDim: features.speechDim, textDim: features.textDim, epoch: 0, stepInEpoch: 0, globalStep: 0, rng: crab._rng.state, best: null, history: [] };
+    state = { config: cfg, labels, speechDim: features.speechDim, textDim: features.textDim, epoch: 0, stepInEpoch: 0, globalStep: 0, rng: crab._rng.state, best: null, history: [], encoders: o.encoders };
   }
   const weights = cfg.classWeighting ? fromArray(classWeights(trainItems.map((i) => i.label), C, { names: labels })) : null;
   const stepsPerEpoch = Math.ceil(trainItems.length / cfg.batchSize);
