@@ -17,15 +17,19 @@ import { time, report, type Row } from '../util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Finds python3 with torch; installs Debian's python3-torch when running as root with apt. */
+/**
+ * Finds python3 with torch; as root with apt, installs Debian's python3-torch and OpenBLAS (without
+ * it Debian's torch runs on the reference BLAS, ~40× slower, which would flatter us).
+ */
 function torchPython(): string | null {
   const ok = (py: string): boolean => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-  for (const py of ['/usr/bin/python3', 'python3']) if (ok(py)) return py;
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('installing the PyTorch peer: apt-get install python3-torch (bench only)…');
-    spawnSync('apt-get', ['install', '-y', '-qq', 'python3-torch'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (ok('/usr/bin/python3')) return '/usr/bin/python3';
+  const openblas = existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread') || existsSync('/usr/lib/aarch64-linux-gnu/openblas-pthread');
+  const root = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
+  if (root && (!openblas || !ok('/usr/bin/python3'))) {
+    console.log('installing the PyTorch peer: apt-get install python3-torch libopenblas0-pthread (bench only)…');
+    spawnSync('apt-get', ['install', '-y', '-qq', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
+  for (const py of ['/usr/bin/python3', 'python3']) if (ok(py)) return py;
   console.log('PyTorch peer skipped: install Debian\'s python3-torch (apt-get install python3-torch) to compare');
   return null;
 }

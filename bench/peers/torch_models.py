@@ -3,11 +3,12 @@
 Prints one JSON line: {"forward_ms": ..., "train_ms": ..., "threads": ...}.
 usage: python3 torch_models.py roberta B T | wavlm B SECONDS
 """
-import json, sys, time
+import json, os, sys, time
 import torch
 from torch import nn
 
 torch.manual_seed(0)
+torch.set_num_threads(os.cpu_count() or 1)  # Debian's build otherwise starts with 1 thread here
 kind = sys.argv[1]
 
 def layer(d, h, f):
