@@ -64,7 +64,8 @@ describe('encoders in training mode', () => {
   });
   it('wavlm (large family): gradients reach every weight, including the gate and relative-position embedding', async () => {
     const dir = join(fx, 'wavlm', 'large');
-    const model = new WavLMModel(readWavLMConfig(dir));
+    // SpecAugment and LayerDrop off: finite differences need the same function at every evaluation.
+    const model = new WavLMModel({ ...readWavLMConfig(dir), apply_spec_augment: false, layerdrop: 0 });
     loadInto(model, TensorSource.fromFolder(dir));
     model.train();
     const c = new Case('wavlm/large/io');

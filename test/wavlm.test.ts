@@ -43,3 +43,31 @@ describe('wavlm', () => {
     });
   }
 });
+
+describe('wavlm training extras', () => {
+  it('wavlm SpecAugment spans follow HF\'s rule; LayerDrop and masking act only in training and repeat with the seed', async () => {
+    const { timeMaskSpans } = await import('../src/model/wavlm.js');
+    const { Rng } = await import('../src/tensor/tensor.js');
+    const m = timeMaskSpans([100, 30, 5], 100, 0.05, 10, 2, new Rng(3));
+    const count = (b: number): number => m.slice(b * 100, b * 100 + 100).reduce((a, v) => a + v, 0);
+    expect(count(0)).toBeGreaterThanOrEqual(10); // ≥ 2 spans of 10, overlaps allowed
+    expect(count(0)).toBeLessThanOrEqual(20);
+    expect(m.slice(100 + 30, 200).every((v) => v === 0)).toBe(true); // never past the valid frames
+    expect(count(2)).toBe(0); // shorter than one span
+    const dir = join(root, 'large');
+    const config = { ...readWavLMConfig(dir), mask_time_prob: 0.5, layerdrop: 0.5 };
+    const c = new Case('wavlm/large/io');
+    const [B, S] = c.shape('in.waveform') as [number, number];
+    const run = async (train: boolean, seed: number): Promise<Float32Array> => {
+      const model = new WavLMModel(config, seed);
+      loadInto(model, TensorSource.fromFolder(dir));
+      model.train(train);
+      return (await model.forward(fromArray(c.f('in.waveform'), [B, S])).lastHiddenState.toArray()) as Float32Array;
+    };
+    const evalOut = await run(false, 1);
+    expectClose(evalOut, c.f('out.nomask.final'), 1e-4, 1e-3, 'eval mode ignores layerdrop and masking');
+    const a = await run(true, 5);
+    expect([...a]).toEqual([...(await run(true, 5))]);
+    expect([...a]).not.toEqual([...evalOut]);
+  });
+});

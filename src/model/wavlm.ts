@@ -12,7 +12,7 @@
 import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
 import {
   add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, groupNorm, layerNorm, permute, narrow, transpose, attention,
-  embedding, affine,
+  embedding, affine, where,
 } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Dropout, param, uniformInit } from './module.js';
 import { readConfig } from './config.js';
@@ -39,8 +39,10 @@ export interface WavLMConfig {
   attention_dropout: number;
   feat_proj_dropout: number;
   layerdrop: number;
+  apply_spec_augment: boolean;
   mask_time_prob: number;
   mask_time_length: number;
+  mask_time_min_masks: number;
 }
 
 /** wavlm-base-plus values, used where config.json is silent. */
@@ -48,7 +50,8 @@ export const WAVLM_DEFAULTS: WavLMConfig = {
   hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, hidden_act: 'gelu', layer_norm_eps: 1e-5,
   feat_extract_norm: 'group', conv_dim: [512, 512, 512, 512, 512, 512, 512], conv_kernel: [10, 3, 3, 3, 3, 2, 2], conv_stride: [5, 2, 2, 2, 2, 2, 2],
   conv_bias: false, num_conv_pos_embeddings: 128, num_conv_pos_embedding_groups: 16, num_buckets: 320, max_bucket_distance: 800,
-  do_stable_layer_norm: false, hidden_dropout: 0.1, attention_dropout: 0.1, feat_proj_dropout: 0.1, layerdrop: 0.1, mask_time_prob: 0.05, mask_time_length: 10,
+  do_stable_layer_norm: false, hidden_dropout: 0.1, attention_dropout: 0.1, feat_proj_dropout: 0.1, layerdrop: 0.1,
+  apply_spec_augment: true, mask_time_prob: 0.05, mask_time_length: 10, mask_time_min_masks: 2,
 };
 
 /** Reads a WavLM config.json. */
@@ -286,15 +289,39 @@ export interface WavLMOutput {
   frameLengths: number[];
 }
 
+/**
+ * SpecAugment time-mask spans as HF's `_compute_mask_indices`: per item with L valid frames,
+ * max(minMasks, ⌊p·L/len + u⌋) spans (u uniform, one draw per batch), capped at L/len, starts
+ * drawn without replacement from [0, L − len]. Returns a [B, T] 0/1 mask.
+ */
+export function timeMaskSpans(lengths: number[], T: number, p: number, len: number, minMasks: number, rng: Rng): Float32Array {
+  const m = new Float32Array(lengths.length * T);
+  const u = rng.next();
+  lengths.forEach((L, b) => {
+    if (L < len) return;
+    let n = Math.max(minMasks, Math.floor((p * L) / len + u));
+    n = Math.min(n, Math.floor(L / len));
+    const starts = Array.from({ length: L - len + 1 }, (_, i) => i);
+    for (let k = 0; k < n; k++) {
+      const j = k + Math.floor(rng.next() * (starts.length - k));
+      [starts[k], starts[j]] = [starts[j]!, starts[k]!];
+      m.fill(1, b * T + starts[k]!, b * T + starts[k]! + len);
+    }
+  });
+  return m;
+}
+
 /** The bare WavLM encoder. */
 export class WavLMModel extends Module {
   feature_extractor: WavLMFeatureEncoder;
   feature_projection: WavLMFeatureProjection;
   encoder: WavLMEncoder;
   masked_spec_embed: Tensor;
+  /** Draws LayerDrop and SpecAugment decisions (training mode only). */
+  readonly _rng: Rng;
   constructor(readonly config: WavLMConfig, seed = 0) {
     super();
-    const rng = new Rng(seed);
+    const rng = (this._rng = new Rng(seed));
     this.feature_extractor = new WavLMFeatureEncoder(config, rng);
     this.feature_projection = new WavLMFeatureProjection(config, rng);
     this.encoder = new WavLMEncoder(config, rng);
@@ -325,12 +352,19 @@ export class WavLMModel extends Module {
       h = mul(h, fromArray(valid, [B, T, 1]));
       pad = fromArray(valid.map((v) => 1 - v), [B, T]);
     }
+    if (this.training && c.apply_spec_augment && c.mask_time_prob > 0) {
+      // SpecAugment: masked frames take the learned masked_spec_embed.
+      const m = timeMaskSpans(frameLengths, T, c.mask_time_prob, c.mask_time_length, c.mask_time_min_masks, this._rng);
+      if (m.some((v) => v)) h = where(fromArray(m, [B, T, 1]), this.masked_spec_embed, h);
+    }
     h = add(h, this.encoder.pos_conv_embed.forward(h));
     if (!c.do_stable_layer_norm) h = this.encoder.layer_norm.forward(h);
     const all = outputHiddenStates ? [h] : undefined;
     const bias = this.encoder.layers[0]!.attention.computeBias(T);
-    this.encoder.layers.forEach((layer) => {
-      h = layer.forward(h, bias, pad);
+    this.encoder.layers.forEach((layer, i) => {
+      // LayerDrop (training only; never layer 0, as HF, whose output the others build on).
+      const skip = this.training && i > 0 && c.layerdrop > 0 && this._rng.next() < c.layerdrop;
+      if (!skip) h = layer.forward(h, bias, pad);
       all?.push(h);
     });
     if (c.do_stable_layer_norm) {
