@@ -18,7 +18,7 @@ import { predictOne } from './train/predict.js';
 import { metricsTable, confusionChart, writeReport } from './train/report.js';
 import { audioFiles, loadWavLM, embedFiles } from './train/embed.js';
 import { loadDataset, checkDataset, formatDataReport } from './train/datasets.js';
-import { corpusFeatures } from './train/corpus.js';
+import { corpusFeatures, crossValidateIemocap } from './train/corpus.js';
 
 const HELP = `crab — Crab speech-emotion recognition on a WebGPU engine
 
@@ -64,7 +64,8 @@ Trains the Crab head on cached features of frozen encoders; checkpoints go to <r
 At the end the best checkpoint is scored on the test split.
   --dataset synthetic|iemocap|meld|msp-podcast|manifest
   --data-dir DIR|FILE          the corpus folder (manifest: the CSV/JSONL file)
-  --fold K                     IEMOCAP leave-one-session-out fold, 1–5 (default 1)
+  --fold K|all                 IEMOCAP leave-one-session-out fold, 1–5 (default 1); all: the five
+                               folds, WA and UA per fold and averaged
   --wavlm DIR|org/name         WavLM checkpoint (Hugging Face folder or cached id), frozen
   --roberta DIR|org/name       RoBERTa checkpoint with its tokenizer, frozen
   --max-seconds S              truncate audio (default 12)
@@ -117,6 +118,14 @@ At the end the best checkpoint is scored on the test split.
       } else {
         if (!values['data-dir']) usage(`--data-dir is required for ${values.dataset}`);
         if (!values.wavlm || !values.roberta) usage('--wavlm and --roberta (Hugging Face folders or cached ids) are required for real corpora');
+        if (values.fold === 'all') {
+          if (values.dataset !== 'iemocap') usage('--fold all is for iemocap');
+          const rows = await crossValidateIemocap(values['data-dir'], values['run-dir'], cfg, { wavlm: values.wavlm, roberta: values.roberta, cacheDir: values['cache-dir'], maxSeconds: num('--max-seconds', values['max-seconds']), normalize: values.normalize });
+          for (const r of rows) console.log(`fold ${r.fold} (test = Session${r.fold}): WA ${(100 * r.wa).toFixed(1)}  UA ${(100 * r.ua).toFixed(1)}`);
+          const avg = (k: 'wa' | 'ua'): number => rows.reduce((s, r) => s + r[k], 0) / rows.length;
+          console.log(`average over ${rows.length} folds: WA ${(100 * avg('wa')).toFixed(1)}  UA ${(100 * avg('ua')).toFixed(1)}`);
+          return;
+        }
         const ds = loadDataset(values.dataset, values['data-dir'], { fold: values.fold ? int('--fold', values.fold) : undefined });
         if (ds.issues.length) console.error(`${ds.name}: ${ds.issues.length} issue(s); run \`crab data check\` for the list`);
         const r = await corpusFeatures(ds, { wavlm: values.wavlm, roberta: values.roberta, cacheDir: values['cache-dir'], maxSeconds: num('--max-seconds', values['max-seconds']), normalize: values.normalize });

@@ -49,3 +49,45 @@ describe('corpus pipeline', () => {
     expect(Number.isFinite(st.history[1]!.trainLoss)).toBe(true);
   });
 });
+
+describe('iemocap cross-validation', () => {
+  it('iemocap --fold all: each fold tests on its own session, from one shared feature cache', async () => {
+    const { crossValidateIemocap } = await import('../src/train/corpus.js');
+    const root = mkdtempSync(join(tmpdir(), 'iemo-cv-'));
+    const utts = syntheticCorpus({ condition: 'acted', size: 64, seed: 9 });
+    const byLabel = [0, 1, 2, 3].map((l) => utts.filter((u) => u.label === l));
+    const codes = ['neu', 'ang', 'sad', 'hap'];
+    for (let n = 1; n <= 5; n++) {
+      const dialog = `Ses0${n}F_impro01`;
+      const lines: string[] = [];
+      const tr: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const u = byLabel[i % 4]![(n - 1) * 2 + Math.floor(i / 4)]!; // every session has every class
+        const id = `${dialog}_${i % 2 ? 'M' : 'F'}00${i}`;
+        lines.push(`[1.0000 - 2.0000]\t${id}\t${codes[u.label]}\t[2.5000, 2.5000, 2.5000]`);
+        tr.push(`${id} [001.0000-002.0000]: ${u.text}`);
+        mkdirSync(join(root, `Session${n}`, 'sentences', 'wav', dialog), { recursive: true });
+        writeFileSync(join(root, `Session${n}`, 'sentences', 'wav', dialog, `${id}.wav`), encodeWav16(u.audio!, 16000));
+      }
+      mkdirSync(join(root, `Session${n}`, 'dialog', 'EmoEvaluation'), { recursive: true });
+      mkdirSync(join(root, `Session${n}`, 'dialog', 'transcriptions'), { recursive: true });
+      writeFileSync(join(root, `Session${n}`, 'dialog', 'EmoEvaluation', `${dialog}.txt`), lines.join('\n'));
+      writeFileSync(join(root, `Session${n}`, 'dialog', 'transcriptions', `${dialog}.txt`), tr.join('\n'));
+    }
+    const rob = join(root, 'roberta');
+    mkdirSync(rob);
+    copyFileSync(join(fx, 'roberta', 'config.json'), join(rob, 'config.json'));
+    copyFileSync(join(fx, 'roberta', 'model.safetensors'), join(rob, 'model.safetensors'));
+    const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
+    bytesToUnicode().forEach((c, i) => (vocab[c] = 4 + i));
+    writeFileSync(join(rob, 'vocab.json'), JSON.stringify(vocab));
+    writeFileSync(join(rob, 'merges.txt'), '#version: 0.2\n');
+    const cache = join(root, 'cache');
+    const rows = await crossValidateIemocap(root, join(root, 'runs'), { crab: { hidden: 8, fusionHidden: 8, contrastiveDim: 8 }, epochs: 1, batchSize: 8 },
+      { wavlm: join(fx, 'wavlm', 'large'), roberta: rob, cacheDir: cache, maxSeconds: 12, normalize: false }, [1, 2], true);
+    expect(rows.map((r) => r.fold)).toEqual([1, 2]);
+    for (const r of rows) expect(r.wa).toBeGreaterThanOrEqual(0);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(cache).filter((f) => f.endsWith('.safetensors'))).toHaveLength(1); // one cache for both folds
+  });
+});

@@ -14,7 +14,8 @@ import { ByteLevelBPE } from '../model/tokenizer.js';
 import { loadWavLM } from './embed.js';
 import { extractFeatures, saveFeatures, loadFeatures, cacheKey, type FeatureSet } from './features.js';
 import { Progress } from './progress.js';
-import type { Dataset } from './datasets.js';
+import { loadIemocap, type Dataset } from './datasets.js';
+import { train, evaluate, loadBest, type TrainConfig } from './trainer.js';
 
 /** Loads a RoBERTa (bare or with the `roberta.` prefix of task checkpoints) and its tokenizer. */
 export function loadRoberta(nameOrPath: string): { model: RobertaModel; tokenizer: ByteLevelBPE } {
@@ -40,11 +41,18 @@ export interface CorpusFeatureOptions {
 
 /** Features of a corpus (computed once, then read from the cache). */
 export async function corpusFeatures(ds: Dataset, o: CorpusFeatureOptions): Promise<{ features: FeatureSet; skipped: Array<{ id: string; reason: string }> }> {
-  const ids = createHash('sha256').update(ds.utterances.map((u) => `${u.id}:${u.split}:${u.label}`).join('\n')).digest('hex');
-  const key = cacheKey([ds.name, ids, o.wavlm, o.roberta, o.maxSeconds ?? 12, !!o.normalize, 'v1']);
-  const path = join(o.cacheDir, `features-${ds.name}-${key}.safetensors`);
+  // The key leaves the splits out (features do not depend on them), so every IEMOCAP fold shares
+  // one cache; the splits of the current protocol are applied after loading.
+  const ids = createHash('sha256').update(ds.utterances.map((u) => `${u.id}:${u.label}`).join('\n')).digest('hex');
+  const corpus = ds.name.replace(/-fold\d+$/, '');
+  const key = cacheKey([corpus, ids, o.wavlm, o.roberta, o.maxSeconds ?? 12, !!o.normalize, 'v2']);
+  const path = join(o.cacheDir, `features-${corpus}-${key}.safetensors`);
   const cached = loadFeatures(path);
-  if (cached) return { features: cached, skipped: [] };
+  if (cached) {
+    const split = new Map(ds.utterances.map((u) => [u.id, u.split]));
+    for (const it of cached.items) it.split = split.get(it.id) ?? it.split;
+    return { features: cached, skipped: [] };
+  }
   const wavlm = loadWavLM(o.wavlm);
   const { model: roberta, tokenizer } = loadRoberta(o.roberta);
   const skipped: Array<{ id: string; reason: string }> = [];
@@ -54,4 +62,29 @@ export async function corpusFeatures(ds: Dataset, o: CorpusFeatureOptions): Prom
   });
   saveFeatures(path, features);
   return { features, skipped };
+}
+
+/** One fold's test scores. */
+export interface FoldResult {
+  fold: number;
+  wa: number;
+  ua: number;
+}
+
+/**
+ * IEMOCAP leave-one-session-out: trains each fold (test = that session) into `runDir/fold<k>`
+ * from one shared feature cache and scores the best checkpoint on the held-out session.
+ */
+export async function crossValidateIemocap(dataDir: string, runDir: string, cfg: Partial<TrainConfig>, enc: CorpusFeatureOptions & { maxSeconds: number; normalize: boolean }, folds = [1, 2, 3, 4, 5], quiet = false): Promise<FoldResult[]> {
+  const rows: FoldResult[] = [];
+  for (const fold of folds) {
+    const ds = loadIemocap(dataDir, fold);
+    const { features } = await corpusFeatures(ds, { ...enc, quiet });
+    const dir = join(runDir, `fold${fold}`);
+    const st = await train(features, ds.labels, { ...cfg, bestMetric: cfg.bestMetric ?? 'uar' }, { runDir: dir, quiet, encoders: { kind: 'hf', wavlm: enc.wavlm, roberta: enc.roberta, maxSeconds: enc.maxSeconds, normalize: enc.normalize } });
+    const { crab } = loadBest(dir);
+    const m = (await evaluate(crab, features.items.filter((i) => i.split === 'test'), st.speechDim, st.textDim, ds.labels.length)).metrics;
+    rows.push({ fold, wa: m.accuracy, ua: m.uar });
+  }
+  return rows;
 }
