@@ -31,13 +31,14 @@ export function report(title: string, rows: Row[], meta: Record<string, unknown>
   console.log(`\n== ${title} ==  (${meta.adapter})`);
   const widths = [44, 22, 11, 16, 14];
   const line = (c: string[]): string => c.map((x, i) => (i < 2 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join(' ');
-  console.log(line(['workload', 'implementation', 'ms', 'rate', 'ours ÷ this']));
+  console.log(line(['workload', 'implementation', 'ms', 'rate', 'crab vs this']));
   const byWork = new Map<string, Row[]>();
   for (const r of rows) byWork.set(r.workload, [...(byWork.get(r.workload) ?? []), r]);
   for (const [w, rs] of byWork) {
     const ours = Math.min(...rs.filter((r) => r.impl.startsWith('crab')).map((r) => r.ms));
     for (const r of rs) {
-      const ratio = r.impl.startsWith('crab') || !Number.isFinite(ours) ? '' : `${(r.ms / ours).toFixed(2)}× faster`;
+      const q = r.ms / ours;
+      const ratio = r.impl.startsWith('crab') || !Number.isFinite(ours) ? '' : q >= 1 ? `crab ${q.toFixed(2)}× faster` : `crab ${(1 / q).toFixed(2)}× slower`;
       console.log(line([w, r.impl, r.ms.toFixed(r.ms < 10 ? 3 : 1), r.rate !== undefined ? `${r.rate.toFixed(2)} ${r.unit}` : '', [ratio, r.note].filter(Boolean).join('; ')]));
     }
   }
