@@ -14,6 +14,19 @@ import { bytesToUnicode } from '../src/model/tokenizer.js';
 
 const fx = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
+/** A RoBERTa folder: the fixture weights (vocab 300) with a byte-level vocabulary of 260 ids. */
+function tinyRobertaFolder(root: string): string {
+  const rob = join(root, 'roberta');
+  mkdirSync(rob);
+  copyFileSync(join(fx, 'roberta', 'config.json'), join(rob, 'config.json'));
+  copyFileSync(join(fx, 'roberta', 'model.safetensors'), join(rob, 'model.safetensors'));
+  const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
+  bytesToUnicode().forEach((c, i) => (vocab[c] = 4 + i));
+  writeFileSync(join(rob, 'vocab.json'), JSON.stringify(vocab));
+  writeFileSync(join(rob, 'merges.txt'), '#version: 0.2\n');
+  return rob;
+}
+
 describe('corpus pipeline', () => {
   it('corpus: manifest of WAV files → features from HF-style folders → training; the corrupt file is skipped and reported', async () => {
     const root = mkdtempSync(join(tmpdir(), 'corpus-e2e-'));
@@ -27,15 +40,7 @@ describe('corpus pipeline', () => {
     writeFileSync(join(root, 'wav', 'broken.wav'), Buffer.from('RIFF....WAVEdata'));
     rows.push('wav/broken.wav,hello,sad,spk00,train');
     writeFileSync(join(root, 'manifest.csv'), rows.join('\n'));
-    // A RoBERTa folder: the fixture weights (vocab 300) with a byte-level vocabulary of 260 ids.
-    const rob = join(root, 'roberta');
-    mkdirSync(rob);
-    copyFileSync(join(fx, 'roberta', 'config.json'), join(rob, 'config.json'));
-    copyFileSync(join(fx, 'roberta', 'model.safetensors'), join(rob, 'model.safetensors'));
-    const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
-    bytesToUnicode().forEach((c, i) => (vocab[c] = 4 + i));
-    writeFileSync(join(rob, 'vocab.json'), JSON.stringify(vocab));
-    writeFileSync(join(rob, 'merges.txt'), '#version: 0.2\n');
+    const rob = tinyRobertaFolder(root);
     const ds = loadManifest(join(root, 'manifest.csv'), { labels: [...SYNTHETIC_LABELS] });
     const { features, skipped } = await corpusFeatures(ds, { wavlm: join(fx, 'wavlm', 'large'), roberta: rob, cacheDir: join(root, 'cache'), quiet: true });
     expect(skipped.map((s) => s.id)).toEqual(['broken.wav#34']);
@@ -74,14 +79,7 @@ describe('iemocap cross-validation', () => {
       writeFileSync(join(root, `Session${n}`, 'dialog', 'EmoEvaluation', `${dialog}.txt`), lines.join('\n'));
       writeFileSync(join(root, `Session${n}`, 'dialog', 'transcriptions', `${dialog}.txt`), tr.join('\n'));
     }
-    const rob = join(root, 'roberta');
-    mkdirSync(rob);
-    copyFileSync(join(fx, 'roberta', 'config.json'), join(rob, 'config.json'));
-    copyFileSync(join(fx, 'roberta', 'model.safetensors'), join(rob, 'model.safetensors'));
-    const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
-    bytesToUnicode().forEach((c, i) => (vocab[c] = 4 + i));
-    writeFileSync(join(rob, 'vocab.json'), JSON.stringify(vocab));
-    writeFileSync(join(rob, 'merges.txt'), '#version: 0.2\n');
+    const rob = tinyRobertaFolder(root);
     const cache = join(root, 'cache');
     const rows = await crossValidateIemocap(root, join(root, 'runs'), { crab: { hidden: 8, fusionHidden: 8, contrastiveDim: 8 }, epochs: 1, batchSize: 8 },
       { wavlm: join(fx, 'wavlm', 'large'), roberta: rob, cacheDir: cache, maxSeconds: 12, normalize: false }, [1, 2], true);
