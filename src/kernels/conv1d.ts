@@ -10,7 +10,8 @@ import source from '../../wgsl/im2col.wgsl';
 import { Tensor, record, fmt } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
 import { matmul } from './matmul.js';
-import { permute } from './copy.js';
+import { permute, narrow, concat } from './copy.js';
+import { deviceInfo } from '../tensor/device.js';
 import { add } from './binary.js';
 
 /** The im2col kernel (and its col2im backward). */
@@ -50,6 +51,21 @@ export function conv1d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv1dOptio
   }
   const Tout = Math.floor((T + 2 * padding - K) / stride) + 1;
   if (Tout < 1) throw new Error(`conv1d: input length ${T} is shorter than the kernel ${K} (padding ${padding})`);
+  // The im2col matrix must fit one storage binding: otherwise convolve group by group (groups
+  // are independent), and then item by item — same result, smaller pieces.
+  const limit = deviceInfo().limits.maxStorageBufferBindingSize;
+  if (Cg * K * B * Tout * groups * 4 > limit) {
+    if (groups > 1) {
+      const parts = Array.from({ length: groups }, (_, g) =>
+        conv1d(narrow(x, 1, g * Cg, Cg), narrow(w, 0, (g * Cout) / groups, Cout / groups), null, { stride, padding, groups: 1 }));
+      const y = concat(parts, 1);
+      return b ? add(y, b.reshape([Cout, 1])) : y;
+    }
+    if (B > 1) {
+      const y = concat(Array.from({ length: B }, (_, i) => conv1d(narrow(x, 0, i, 1), w, null, { stride, padding })), 0);
+      return b ? add(y, b.reshape([Cout, 1])) : y;
+    }
+  }
   const cols = im2col(x, K, stride, padding, groups);
   const wg = w.reshape([groups, Cout / groups, Cg * K]);
   const yg = matmul(wg, cols); // [G, Cout/G, B·Tout]

@@ -10,9 +10,10 @@
  * @module
  */
 import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
+import { deviceInfo } from '../tensor/device.js';
 import {
   add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, groupNorm, layerNorm, permute, narrow, transpose, attention,
-  embedding, affine, where,
+  embedding, affine, where, concat,
 } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Dropout, param, uniformInit } from './module.js';
 import { readConfig } from './config.js';
@@ -120,9 +121,19 @@ export class WavLMFeatureEncoder extends Module {
     this.conv_layers = c.conv_dim.map((d, i) => new ConvLayer(i === 0 ? 1 : c.conv_dim[i - 1]!, d, c.conv_kernel[i]!, c.conv_stride[i]!, c.conv_bias,
       c.feat_extract_norm === 'layer' ? 'layer' : i === 0 ? 'group' : null, rng));
   }
-  /** waveform [B, S] → features [B, C, T]. */
+  /**
+   * waveform [B, S] → features [B, C, T]. The convs treat items independently, so when the first
+   * layer's batched output would not fit one storage binding (long clips, e.g. 4 × 8 s of
+   * wavlm-base), the items go through one at a time and are joined at the (small) end.
+   */
   forward(wave: Tensor): Tensor {
-    let x = wave.reshape([wave.shape[0]!, 1, wave.shape[1]!]);
+    const [B, S] = wave.shape as [number, number];
+    const first = this.conv_layers[0]!;
+    const t0 = Math.floor((S - first.conv.weight.shape[2]!) / first.stride) + 1;
+    if (B > 1 && B * first.conv.weight.shape[0]! * t0 * 4 > deviceInfo().limits.maxStorageBufferBindingSize) {
+      return concat(Array.from({ length: B }, (_, i) => this.forward(narrow(wave, 0, i, 1))), 0);
+    }
+    let x = wave.reshape([B, 1, S]);
     for (const l of this.conv_layers) x = l.forward(x);
     return x;
   }

@@ -71,3 +71,30 @@ describe('dropout', () => {
     expect(ops.dropout(fromArray(x), 0.25, 1, false).size).toBe(n);
   });
 });
+
+describe('conv1d large', () => {
+  it('conv1d: splitting by group and by item (for im2col matrices above the binding limit) gives the same result', async () => {
+    const { deviceInfo } = await import('../../src/tensor/device.js');
+    const { expectClose } = await import('../helpers.js');
+    const lim = deviceInfo().limits as { maxStorageBufferBindingSize: number };
+    const saved = lim.maxStorageBufferBindingSize;
+    // [x shape, w shape, groups]: the im2col matrix is 2304 bytes (split by group) and 1152 (split by item).
+    for (const [xs, ws, groups] of [[[2, 8, 11], [8, 2, 6], 4], [[2, 2, 11], [4, 2, 6], 1]] as Array<[number[], number[], number]>) {
+      const x = fromArray(randArray(xs.reduce((a, v) => a * v, 1), 1), xs);
+      const w = fromArray(randArray(ws.reduce((a, v) => a * v, 1), 2), ws);
+      const b = fromArray(randArray(ws[0]!, 3), [ws[0]!]);
+      const ref = conv1dRef(Float64Array.from(await x.toArray()), xs, Float64Array.from(await w.toArray()), ws, Float64Array.from(await b.toArray()), 1, 3, groups).y;
+      let y;
+      const { dispatches } = await import('../../src/tensor/runtime.js');
+      try {
+        Object.defineProperty(lim, 'maxStorageBufferBindingSize', { value: 1000, configurable: true });
+        const d0 = dispatches();
+        y = ops.conv1d(x, w, b, { padding: 3, groups });
+        expect(dispatches() - d0, 'the split path ran').toBeGreaterThan(8); // unsplit: im2col, matmul, permute, add
+      } finally {
+        Object.defineProperty(lim, 'maxStorageBufferBindingSize', { value: saved, configurable: true });
+      }
+      expectClose(await y.toArray(), ref, 1e-5, 1e-4, `split conv groups=${groups}`);
+    }
+  });
+});
