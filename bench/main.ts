@@ -6,7 +6,7 @@ import { benchKernels } from './kernels/kernels.bench.js';
 import { benchFused } from './fused/fused.bench.js';
 import { benchRoberta, benchWavlm } from './models/models.bench.js';
 
-const SUITES: Record<string, (o: { quick?: boolean; peers?: boolean }) => Promise<void>> = {
+const SUITES: Record<string, (o: { quick?: boolean; peers?: boolean; clips?: number; seconds?: number }) => Promise<void>> = {
   kernels: benchKernels,
   fused: benchFused,
   roberta: benchRoberta,
@@ -16,15 +16,20 @@ const SUITES: Record<string, (o: { quick?: boolean; peers?: boolean }) => Promis
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.length === 0) {
-    console.log(`usage: npm run bench -- <suite> [--quick] [--no-peers]\nsuites: ${Object.keys(SUITES).join(', ')}\n` +
-      '--quick: one timed run per workload instead of the median of 3; --no-peers: skip TF.js and jax-js');
+    console.log(`usage: npm run bench -- <suite> [--quick] [--no-peers] [--clips N --seconds S]\nsuites: ${Object.keys(SUITES).join(', ')}\n` +
+      '--quick: one timed run per workload instead of the median of 3; --no-peers: skip TF.js and jax-js;\n' +
+      '--clips/--seconds: the wavlm workload (default 4 clips of 8 s)');
     return;
   }
   const suite = SUITES[args[0]!];
   if (!suite) throw new Error(`unknown suite "${args[0]}"; suites: ${Object.keys(SUITES).join(', ')}`);
   await initDevice();
   try {
-    await suite({ quick: args.includes('--quick'), peers: !args.includes('--no-peers') });
+    const opt = (name: string): number | undefined => {
+      const i = args.indexOf(name);
+      return i >= 0 ? Number(args[i + 1]) : undefined;
+    };
+    await suite({ quick: args.includes('--quick'), peers: !args.includes('--no-peers'), clips: opt('--clips'), seconds: opt('--seconds') });
   } finally {
     releaseDevice();
   }

@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
+import YAML from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -72,7 +73,7 @@ At the end the best checkpoint is scored on the test split.
   --normalize                  z-normalize each waveform (WavLM-large)
   --condition natural|acted    synthetic corpus condition (default natural)
   --size N                     synthetic corpus size (default 480)
-  --config FILE.json           settings (keys of TrainConfig: epochs, batchSize, lr, weightDecay, lrFloor,
+  --config FILE.json|.yaml     settings (keys of TrainConfig: epochs, batchSize, lr, weightDecay, lrFloor,
                                warmupSteps, maxGradNorm, accumulation, classWeighting, bestMetric, seed, crab)
   --epochs N --batch-size N --lr X --seed N --max-grad-norm X --accumulation N   override the file
   --no-mlcs                    train the baseline without contrastive supervision
@@ -93,11 +94,14 @@ At the end the best checkpoint is scored on the test split.
       let cfg: Partial<TrainConfig> = {};
       if (values.config) {
         if (!existsSync(values.config)) usage(`config file ${values.config} not found`);
+        const text = readFileSync(values.config, 'utf8');
+        const isYaml = /\.ya?ml$/i.test(values.config);
         try {
-          cfg = JSON.parse(readFileSync(values.config, 'utf8'));
+          cfg = isYaml ? YAML.parse(text) : JSON.parse(text);
         } catch (e) {
-          usage(`${values.config}: not valid JSON (${(e as Error).message})`);
+          usage(`${values.config}: not valid ${isYaml ? 'YAML' : 'JSON'} (${(e as Error).message})`);
         }
+        if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) usage(`${values.config}: expected a mapping of settings`);
         const unknown = Object.keys(cfg).filter((k) => !(k in TRAIN_DEFAULTS));
         if (unknown.length) usage(`${values.config}: unknown key(s) ${unknown.join(', ')}; known: ${Object.keys(TRAIN_DEFAULTS).join(', ')}`);
       }

@@ -54,6 +54,7 @@ async function measure(rows: Row[], workload: string, units: number, unit: strin
     await sync();
   }, reps, 1);
   const fPeak = memoryStats().peakBytes - base;
+  console.log(`  ${workload} forward: ${(f / 1000).toFixed(1)} s (${(units / (f / 1000)).toFixed(2)} ${unit}/s), peak ${(fPeak / 2 ** 20).toFixed(0)} MiB`);
   resetPeak();
   const t = await time(async () => {
     tidy(() => mean(square(fwd())).backward());
@@ -64,6 +65,7 @@ async function measure(rows: Row[], workload: string, units: number, unit: strin
     }
   }, reps, 1);
   const tPeak = memoryStats().peakBytes - base;
+  console.log(`  ${workload} forward+backward: ${(t / 1000).toFixed(1)} s (${(units / (t / 1000)).toFixed(2)} ${unit}/s), peak ${(tPeak / 2 ** 20).toFixed(0)} MiB`);
   rows.push({ workload: `${workload} forward`, impl: 'crab', ms: f, rate: units / (f / 1000), unit: `${unit}/s`, note: `peak ${(fPeak / 2 ** 20).toFixed(0)} MiB` });
   rows.push({ workload: `${workload} forward+backward`, impl: 'crab', ms: t, rate: units / (t / 1000), unit: `${unit}/s`, note: `peak ${(tPeak / 2 ** 20).toFixed(0)} MiB` });
 }
@@ -84,8 +86,8 @@ export async function benchRoberta(opts: { quick?: boolean } = {}): Promise<void
   report('roberta', rows, { adapter: deviceInfo().name });
 }
 
-export async function benchWavlm(opts: { quick?: boolean } = {}): Promise<void> {
-  const [B, seconds] = [4, 8];
+export async function benchWavlm(opts: { quick?: boolean; clips?: number; seconds?: number } = {}): Promise<void> {
+  const [B, seconds] = [opts.clips ?? 4, opts.seconds ?? 8];
   const rows: Row[] = [];
   const model = new WavLMModel({ ...WAVLM_DEFAULTS, hidden_dropout: 0, attention_dropout: 0, feat_proj_dropout: 0, layerdrop: 0 }, 1);
   const g = new Rng(3);
