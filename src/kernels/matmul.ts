@@ -22,7 +22,7 @@ import { dispatch, grid } from '../tensor/runtime.js';
 import { Tensor, record, fmt, numel } from '../tensor/tensor.js';
 import { expectDType } from './util.js';
 import { broadcastShapes } from './binary.js';
-import { broadcastTo } from './copy.js';
+import { broadcastTo, pad, narrow } from './copy.js';
 import { sumTo } from './reduce.js';
 
 /** The portable tiled kernel. */
@@ -111,6 +111,20 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const b2 = bBatchShape.length ? b.reshape([b.shape.at(-2)!, b.shape.at(-1)!]) : b;
     const c2 = matmul(a2, b2, opts);
     return c2.reshape([...aBatchShape, M, N]);
+  }
+  // On CPU adapters a large problem whose K or N is not a multiple of 4 would fall to the naive
+  // kernel; zero-padding K and N to multiples of 4 (zeros add nothing) lets the subgroup kernel
+  // run it, and the extra columns are sliced off. Pad and slice carry the gradients.
+  const info = deviceInfo();
+  if (info.isCpu && !forced && (K % 4 || N % 4) && 2 * M * N * K * Math.max(1, numel(aBatchShape), numel(bBatchShape)) > 1 << 24 &&
+      matmulVariant(M, N + ((4 - (N % 4)) % 4), K + ((4 - (K % 4)) % 4), ta, tb) === 'subgroup') {
+    const padK = (4 - (K % 4)) % 4;
+    const padN = (4 - (N % 4)) % 4;
+    const padAt = (t: Tensor, dim: number, n: number): Tensor => (n ? pad(t, t.shape.map(() => 0), t.shape.map((_, i) => (i === t.ndim + dim ? n : 0))) : t);
+    const a2 = padAt(a, ta ? -2 : -1, padK);
+    const b2 = padAt(padAt(b, tb ? -1 : -2, padK), tb ? -2 : -1, padN);
+    const c2 = matmul(a2, b2, opts);
+    return padN ? narrow(c2, -1, 0, N) : c2;
   }
   const batchShape = broadcastShapes('matmul', aBatchShape, bBatchShape);
   const batch = numel(batchShape);

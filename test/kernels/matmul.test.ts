@@ -55,3 +55,24 @@ describe('matmul errors', () => {
     expect(() => ops.matmul(fromArray(new Float32Array(6), [2, 3]), fromArray(new Float32Array(8), [4, 2]))).toThrow(/\[2, 3\] · \[4, 2\]/);
   });
 });
+
+describe('matmul padding', () => {
+  it('matmul: large unaligned problems on CPU adapters run padded through the subgroup kernel, exactly, with gradients', async () => {
+    // K = 301 and N = 103 are not multiples of 4; 2·M·N·K is above the padding threshold.
+    const [M, N, K] = [300, 103, 301];
+    const { gpuGrads, expectClose } = await import('../helpers.js');
+    const { dispatches } = await import('../../src/tensor/runtime.js');
+    const A = randArray(M * K, 1);
+    const B = randArray(K * N, 2);
+    const dy = randArray(M * N, 3);
+    const d0 = dispatches();
+    const { y, grads } = await gpuGrads(([a, b]) => ops.matmul(a!, b!), [{ data: A, shape: [M, K] }, { data: B, shape: [K, N] }], dy);
+    if (deviceInfo().isCpu && deviceInfo().hasSubgroups) expect(dispatches() - d0).toBeGreaterThan(6); // pads, slices and their backward
+    const a64 = Float64Array.from(A);
+    const b64 = Float64Array.from(B);
+    const g64 = Float64Array.from(dy);
+    expectClose(y, matmul2(a64, b64, M, N, K), 1e-4, 1e-4, 'forward');
+    expectClose(grads[0]!, matmul2(g64, b64, M, K, N, false, true), 1e-4, 1e-4, 'dA = dY·Bᵀ');
+    expectClose(grads[1]!, matmul2(a64, g64, K, N, M, true, false), 1e-4, 1e-4, 'dB = Aᵀ·dY');
+  });
+});
