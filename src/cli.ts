@@ -20,6 +20,8 @@ import { metricsTable, confusionChart, writeReport } from './train/report.js';
 import { audioFiles, loadWavLM, embedFiles } from './train/embed.js';
 import { loadDataset, checkDataset, formatDataReport } from './train/datasets.js';
 import { corpusFeatures, crossValidateIemocap } from './train/corpus.js';
+import { ensureModel } from './model/resolve.js';
+import { Progress } from './train/progress.js';
 
 const HELP = `crab — Crab speech-emotion recognition on a WebGPU engine
 
@@ -132,6 +134,8 @@ At the end the best checkpoint is scored on the test split.
         }
         const ds = loadDataset(values.dataset, values['data-dir'], { fold: values.fold ? int('--fold', values.fold) : undefined });
         if (ds.issues.length) console.error(`${ds.name}: ${ds.issues.length} issue(s); run \`crab data check\` for the list`);
+        values.wavlm = await fetchModel(values.wavlm, []);
+        values.roberta = await fetchModel(values.roberta, ['vocab.json', 'merges.txt']);
         const r = await corpusFeatures(ds, { wavlm: values.wavlm, roberta: values.roberta, cacheDir: values['cache-dir'], maxSeconds: num('--max-seconds', values['max-seconds']), normalize: values.normalize });
         for (const s of r.skipped.slice(0, 10)) console.error(`skipped ${s.id}: ${s.reason}`);
         if (r.skipped.length) console.error(`${r.skipped.length} utterance(s) skipped (unreadable audio)`);
@@ -220,7 +224,7 @@ through ffmpeg) and writes the chosen layers' hidden states to one safetensors f
       if (!positionals.length) usage('give audio files or folders');
       const files = audioFiles(positionals);
       if (!files.length) usage(`no audio files (${[...'wav flac mp3 ogg m4a mp4 opus'.split(' ')].join(', ')}) under ${positionals.join(', ')}`);
-      const model = loadWavLM(values.model);
+      const model = loadWavLM(await fetchModel(values.model, []));
       const layers = values.layers?.split(',').map((x) => {
         const n = Number(x);
         if (!Number.isInteger(n) || n < 0) usage(`--layers takes non-negative integers, not "${x}"`);
@@ -241,6 +245,19 @@ Runs a benchmark suite (kernels, fused, roberta, wavlm); see \`npm run bench -- 
     },
   },
 };
+
+/** A model folder for a path or Hugging Face id, downloading into the HF cache when needed. */
+async function fetchModel(nameOrPath: string, needs: string[]): Promise<string> {
+  const bars = new Map<string, Progress>();
+  return ensureModel(nameOrPath, needs, {
+    onProgress: (file, done, total) => {
+      if (!total) return;
+      let bar = bars.get(file);
+      if (!bar) bars.set(file, (bar = new Progress(`download ${file}`, total)));
+      bar.update(done);
+    },
+  });
+}
 
 class UsageError extends Error {}
 function usage(msg: string): never {

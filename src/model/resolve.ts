@@ -2,11 +2,11 @@
  * Finding a model: a local folder, or a Hugging Face model id in the standard Hugging Face cache
  * (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`, laid out as
  * `models--org--name/snapshots/<revision>/`, with `refs/main` naming the revision).
- * This version does not download; an id that is not in the cache gets a message that names the
- * files to fetch and where to put them.
+ * {@link ensureModel} downloads an id that is not cached (when the network allows); an offline
+ * machine gets a message that names the files to fetch and where to put them.
  * @module
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, mkdirSync, writeFileSync, renameSync, createWriteStream } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,7 +40,7 @@ export function resolveModel(nameOrPath: string, needs: string[] = [], env: Node
     }
   }
   const files = ['config.json', 'model.safetensors (or pytorch_model.bin)', ...needs].join(', ');
-  throw new Error(`${nameOrPath} is not in the Hugging Face cache (${cache}) and this version does not download.\n` +
+  throw new Error(`${nameOrPath} is not in the Hugging Face cache (${cache}).\n` +
     `  Either fetch it where the network allows (\`huggingface-cli download ${nameOrPath}\` fills that cache),\n` +
     `  or put ${files} from https://huggingface.co/${nameOrPath} in a folder and pass the folder's path.`);
 }
@@ -50,4 +50,64 @@ function checkFolder(dir: string, needs: string[]): string {
   if (!WEIGHTS.some((w) => existsSync(join(dir, w)))) missing.push('model.safetensors (or pytorch_model.bin)');
   if (missing.length) throw new Error(`${dir}: missing ${missing.join(', ')}`);
   return dir;
+}
+
+/** Options of {@link ensureModel}. */
+export interface DownloadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Progress callback: file, bytes so far, total bytes (0 when unknown). */
+  onProgress?: (file: string, done: number, total: number) => void;
+}
+
+/**
+ * Like {@link resolveModel}, but a Hugging Face id missing from the cache is downloaded into it
+ * (unless `HF_HUB_OFFLINE=1`): `config.json`, `model.safetensors` (or `pytorch_model.bin` when the
+ * repo has no safetensors) and `needs`, from `$HF_ENDPOINT` (default https://huggingface.co),
+ * with `$HF_TOKEN` for gated repos. Files are written to `snapshots/<commit>/` with `refs/main`,
+ * each through a temporary name, so an interrupted download never looks complete.
+ */
+export async function ensureModel(nameOrPath: string, needs: string[] = [], o: DownloadOptions = {}): Promise<string> {
+  const env = o.env ?? process.env;
+  try {
+    return resolveModel(nameOrPath, needs, env);
+  } catch (e) {
+    const offline = env.HF_HUB_OFFLINE === '1' || env.TRANSFORMERS_OFFLINE === '1';
+    if (offline || existsSync(nameOrPath) || !/^[\w.-]+\/[\w.-]+$/.test(nameOrPath)) throw e;
+  }
+  const endpoint = (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
+  const headers: Record<string, string> = env.HF_TOKEN ? { authorization: `Bearer ${env.HF_TOKEN}` } : {};
+  const repo = join(hubCacheDir(env), `models--${nameOrPath.replace('/', '--')}`);
+  let commit = '';
+  const get = async (file: string, optional = false): Promise<boolean> => {
+    let res: Response;
+    try {
+      res = await fetch(`${endpoint}/${nameOrPath}/resolve/main/${file}`, { headers });
+    } catch (err) {
+      throw new Error(`${nameOrPath}: cannot reach ${endpoint} (${(err as Error).message}). Offline? ` +
+        `Put config.json, model.safetensors${needs.length ? `, ${needs.join(', ')}` : ''} in a folder and pass its path.`);
+    }
+    if (res.status === 404 && optional) return false;
+    if (!res.ok || !res.body) throw new Error(`${nameOrPath}/${file}: the hub answered ${res.status} ${res.statusText}${res.status === 401 || res.status === 403 ? ' (gated model? set HF_TOKEN)' : ''}`);
+    commit ||= res.headers.get('x-repo-commit') ?? 'main';
+    const dir = join(repo, 'snapshots', commit);
+    mkdirSync(dir, { recursive: true });
+    const total = Number(res.headers.get('content-length') ?? 0);
+    const tmp = join(dir, `${file}.incomplete`);
+    const out = createWriteStream(tmp);
+    let done = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      done += chunk.length;
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      o.onProgress?.(file, done, total);
+    }
+    await new Promise<void>((r, j) => out.end((err?: Error | null) => (err ? j(err) : r())));
+    renameSync(tmp, join(dir, file));
+    return true;
+  };
+  await get('config.json');
+  if (!(await get('model.safetensors', true))) await get('pytorch_model.bin');
+  for (const f of needs) await get(f);
+  mkdirSync(join(repo, 'refs'), { recursive: true });
+  writeFileSync(join(repo, 'refs', 'main'), commit);
+  return resolveModel(nameOrPath, needs, env);
 }

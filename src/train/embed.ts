@@ -28,7 +28,7 @@ export function audioFiles(inputs: string[]): string[] {
   return out.sort();
 }
 
-/** Loads a WavLM from a folder or a cached Hugging Face id. */
+/** Loads a WavLM from a folder or a cached Hugging Face id (see `ensureModel` to download first). */
 export function loadWavLM(nameOrPath: string): WavLMModel {
   const dir = resolveModel(nameOrPath);
   const model = new WavLMModel(readWavLMConfig(dir)).eval();
