@@ -13,7 +13,7 @@
  */
 import source from '../../wgsl/contrastive.wgsl';
 import { f32, dispatch, grid } from '../tensor/runtime.js';
-import { Tensor, record, fmt, full, fromArray, noGrad } from '../tensor/tensor.js';
+import { Tensor, record, fmt, full, fromArray, noGrad, tidy } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
@@ -60,19 +60,11 @@ export function contrastiveLoss(features: Tensor, labels: Tensor, o: Contrastive
   const P = new Tensor([N], 'f32');
   const lse = new Tensor([N], 'f32');
   launch1d(contrastiveKernel, N, [S.buffer, labels.buffer, null, lossRow.buffer, P.buffer, lse.buffer], params, undefined, 'rows', 300 * N * N);
-  const { loss, denom } = noGrad(() => {
-    const total = sum(lossRow);
-    let dn: Tensor;
-    if (mode === 'multipos') dn = full([], N);
-    else {
-      const counted = minimum(P, full([1], 1));
-      dn = maximum(sum(counted), full([], 1)); // no anchor with a positive: loss 0, not NaN
-      counted.dispose();
-    }
-    const l = div(total, dn);
-    total.dispose();
-    return { loss: l, denom: dn };
-  });
+  // tidy frees the temporaries (constants, partial sums) and keeps only the loss and denominator.
+  const { loss, denom } = noGrad(() => tidy(() => {
+    const dn = mode === 'multipos' ? full([], N) : maximum(sum(minimum(P, full([1], 1))), full([], 1)); // no anchor with a positive: loss 0, not NaN
+    return { loss: div(sum(lossRow), dn), denom: dn };
+  }));
   lossRow.dispose();
   const out = record('contrastive', loss, [features], (g) => {
     const gd = concat([g.reshape([1]), denom.reshape([1])], 0);
