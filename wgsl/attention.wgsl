@@ -46,15 +46,23 @@ fn biasAt(b: u32, h: u32, t: u32, j: u32) -> f32 {
 }
 fn masked(b: u32, j: u32) -> bool { return p.hasMask == 1u && mask[b * p.S + j] != 0.0; }
 
+// Row r of a [B, H, L, ·] tensor: its position in the sequence, its (b·H + h) and b, h.
+struct Coords { pos: u32, bh: u32, b: u32, h: u32 }
+fn coords(r: u32, L: u32) -> Coords {
+  let bh = r / L;
+  return Coords(r % L, bh, bh / p.H, bh % p.H);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let r = rowIndex(gid, nwg);           // r = (b·H + h)·T + t
   if (r >= p.B * p.H * p.T) { return; }
   let n4 = p.Dh / 4u;
-  let t = r % p.T;
-  let bh = r / p.T;
-  let b = bh / p.H;
-  let h = bh % p.H;
+  let c = coords(r, p.T);
+  let t = c.pos;
+  let bh = c.bh;
+  let b = c.b;
+  let h = c.h;
   var qv: array<vec4f, MAXV>;
   var acc: array<vec4f, MAXV>;
   for (var d = 0u; d < n4; d++) { qv[d] = q[r * n4 + d] * p.scale; acc[d] = vec4f(0.0); }
@@ -98,10 +106,11 @@ fn dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: v
   let r = rowIndex(gid, nwg);
   if (r >= p.B * p.H * p.T) { return; }
   let n4 = p.Dh / 4u;
-  let t = r % p.T;
-  let bh = r / p.T;
-  let b = bh / p.H;
-  let h = bh % p.H;
+  let c = coords(r, p.T);
+  let t = c.pos;
+  let bh = c.bh;
+  let b = c.b;
+  let h = c.h;
   let L = lseIn[r];
   var qv: array<vec4f, MAXV>;
   var go: array<vec4f, MAXV>;
@@ -129,10 +138,11 @@ fn dkv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
   let c = rowIndex(gid, nwg);           // c = (b·H + h)·S + j
   if (c >= p.B * p.H * p.S) { return; }
   let n4 = p.Dh / 4u;
-  let j = c % p.S;
-  let bh = c / p.S;
-  let b = bh / p.H;
-  let h = bh % p.H;
+  let kc = coords(c, p.S);
+  let j = kc.pos;
+  let bh = kc.bh;
+  let b = kc.b;
+  let h = kc.h;
   var kv: array<vec4f, MAXV>;
   var vv: array<vec4f, MAXV>;
   var ak: array<vec4f, MAXV>;

@@ -35,6 +35,11 @@ var<workgroup> gs: array<f32, 1536>;   // 3·MAXH gate gradients of one step
 var<workgroup> lenW: u32;
 
 fn sigmoid_(v: f32) -> f32 { let e = exp(-abs(v)); return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0); }
+// Sequence b's length, read once and shared as a workgroup-uniform value (barriers depend on it).
+fn seqLength(b: u32, lane: u32) -> u32 {
+  if (lane == 0u) { lenW = u32(lengths[b]); }
+  return workgroupUniformLoad(&lenW);
+}
 fn tanh_(v: f32) -> f32 { let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e); }
 
 @compute @workgroup_size(WG)
@@ -43,8 +48,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let dir = wid.y;
   let H = p.H;
   let H3 = 3u * H;
-  if (lid.x == 0u) { lenW = u32(lengths[b]); }
-  let len = workgroupUniformLoad(&lenW);
+  let len = seqLength(b, lid.x);
   for (var j = lid.x; j < H; j += WG) {
     hs[j] = 0.0;
     for (var t = len; t < p.T; t++) {
@@ -98,8 +102,7 @@ fn backward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid
   let dir = wid.y;
   let H = p.H;
   let H3 = 3u * H;
-  if (lid.x == 0u) { lenW = u32(lengths[b]); }
-  let len = workgroupUniformLoad(&lenW);
+  let len = seqLength(b, lid.x);
   var dh: array<f32, MAXU>;        // gradient w.r.t. the state of this invocation's units
   var u = 0u;
   for (var j = lid.x; j < H; j += WG) {
