@@ -14,13 +14,20 @@
  * Masks: with `maskPadding` (default) padded frames and tokens never reach the GRU state, the
  * attention, the pooling or the means. `maskPadding: false` reproduces the authors' head, which
  * takes no masks.
+ *
+ * Two options beyond the authors' head (both off by default):
+ * - `speechLayers`/`textLayers` > 1: the input is every hidden state of an encoder,
+ *   [B, T, L, d], mixed by a learned softmax-weighted sum (`speech_layer_weights`), the usual
+ *   SER read-out of self-supervised encoders (SUPERB).
+ * - `crossModalLayers` = N > 0: the single cross-attention block becomes a stack of N
+ *   cross-modal transformer layers (multi-head cross-attention + FFN, pre-LN, as in MulT).
  * @module
  */
 import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
 import {
   add, mul, relu, softmax, matmul, concat, sum, div, maskedFill, crossEntropy, contrastiveLoss, mean, scale,
 } from '../kernels/index.js';
-import { Module, Linear, LayerNorm, Dropout } from './module.js';
+import { Module, Linear, LayerNorm, Dropout, param } from './module.js';
 import { BiGRU } from './gru.js';
 import { MultiheadAttention } from './mha.js';
 
@@ -55,6 +62,15 @@ export interface CrabConfig {
   mlcsTemperature?: number;
   /** Which branches exist: both (Crab) or one alone (the single-modality ablations). */
   modalities?: 'both' | 'speech' | 'text';
+  /** Hidden states per encoder in the input (1 = last only; L > 1: a learned weighted sum of L). */
+  speechLayers?: number;
+  textLayers?: number;
+  /** Cross-modal transformer layers replacing the single cross-attention block (0 = the authors' block). */
+  crossModalLayers?: number;
+  /** Heads (8), FFN width (4 × 2·hidden) and dropout (0.1) of those layers. */
+  crossModalHeads?: number;
+  crossModalFfn?: number;
+  crossModalDropout?: number;
 }
 
 /** Config with every default filled in. */
@@ -64,7 +80,8 @@ export type ResolvedCrabConfig = Required<CrabConfig>;
 export function resolveCrabConfig(c: CrabConfig): ResolvedCrabConfig {
   return {
     hidden: 512, fusionHidden: 512, contrastiveDim: 512, attentionHeads: 1, attentionDropout: 0.5, classifierDropout: 0.5,
-    maskPadding: true, mlcsLayers: [...MLCS_LAYERS], mlcsLambda: 2.0, mlcsTemperature: 0.1, modalities: 'both', ...c,
+    maskPadding: true, mlcsLayers: [...MLCS_LAYERS], mlcsLambda: 2.0, mlcsTemperature: 0.1, modalities: 'both',
+    speechLayers: 1, textLayers: 1, crossModalLayers: 0, crossModalHeads: 8, crossModalFfn: 8 * (c.hidden ?? 512), crossModalDropout: 0.1, ...c,
   };
 }
 
@@ -82,11 +99,68 @@ export class ProjectionMLP extends Module {
   }
 }
 
+/**
+ * One cross-modal transformer layer (pre-LN): each stream attends to the other's normalized
+ * states, then runs its own FFN, both residual. Both streams update from the same inputs.
+ */
+export class CrossModalLayer extends Module {
+  speech_attention_norm: LayerNorm;
+  text_attention_norm: LayerNorm;
+  speech_attention: MultiheadAttention;
+  text_attention: MultiheadAttention;
+  speech_ffn_norm: LayerNorm;
+  text_ffn_norm: LayerNorm;
+  speech_ffn: ProjectionMLP;
+  text_ffn: ProjectionMLP;
+  dropout: Dropout;
+
+  constructor(dim: number, heads: number, ffn: number, p: number, rng: Rng) {
+    super();
+    this.speech_attention_norm = new LayerNorm(dim);
+    this.text_attention_norm = new LayerNorm(dim);
+    this.speech_attention = new MultiheadAttention(dim, heads, p, rng);
+    this.text_attention = new MultiheadAttention(dim, heads, p, rng);
+    this.speech_ffn_norm = new LayerNorm(dim);
+    this.text_ffn_norm = new LayerNorm(dim);
+    this.speech_ffn = new ProjectionMLP(dim, ffn, dim, rng);
+    this.text_ffn = new ProjectionMLP(dim, ffn, dim, rng);
+    this.dropout = new Dropout(p, rng);
+  }
+
+  /** S, X → S', X' (padding masks: 1 = pad). */
+  forward(S: Tensor, X: Tensor, sPad: Tensor | null, tPad: Tensor | null): [Tensor, Tensor] {
+    const s = this.speech_attention_norm.forward(S);
+    const x = this.text_attention_norm.forward(X);
+    const S1 = add(S, this.dropout.forward(this.speech_attention.forward(s, x, x, tPad)));
+    const X1 = add(X, this.dropout.forward(this.text_attention.forward(x, s, s, sPad)));
+    const S2 = add(S1, this.dropout.forward(this.speech_ffn.forward(this.speech_ffn_norm.forward(S1))));
+    const X2 = add(X1, this.dropout.forward(this.text_ffn.forward(this.text_ffn_norm.forward(X1))));
+    return [S2, X2];
+  }
+}
+
+/** N cross-modal layers and a final LayerNorm per stream. */
+export class CrossModalTransformer extends Module {
+  layers: CrossModalLayer[];
+  speech_norm: LayerNorm;
+  text_norm: LayerNorm;
+  constructor(n: number, dim: number, heads: number, ffn: number, p: number, rng: Rng) {
+    super();
+    this.layers = Array.from({ length: n }, () => new CrossModalLayer(dim, heads, ffn, p, rng));
+    this.speech_norm = new LayerNorm(dim);
+    this.text_norm = new LayerNorm(dim);
+  }
+  forward(S: Tensor, X: Tensor, sPad: Tensor | null, tPad: Tensor | null): [Tensor, Tensor] {
+    for (const l of this.layers) [S, X] = l.forward(S, X, sPad, tPad);
+    return [this.speech_norm.forward(S), this.text_norm.forward(X)];
+  }
+}
+
 /** A batch for the head: encoder outputs and their valid lengths. */
 export interface CrabInput {
-  /** Speech features [B, T_s, d_s]. */
+  /** Speech features [B, T_s, d_s], or [B, T_s, L, d_s] with `speechLayers` = L > 1. */
   speech: Tensor;
-  /** Text features [B, T_t, d_t]. */
+  /** Text features [B, T_t, d_t], or [B, T_t, L, d_t] with `textLayers` = L > 1. */
   text: Tensor;
   /** Valid frames / tokens per item (default: all). */
   speechLengths?: number[];
@@ -111,6 +185,9 @@ export class Crab extends Module {
   readonly config: ResolvedCrabConfig;
   /** The generator dropout draws its seeds from (saved in checkpoints for exact resume). */
   readonly _rng: Rng;
+  /** Logits of the softmax weights over the encoders' hidden states (only when L > 1). */
+  speech_layer_weights?: Tensor;
+  text_layer_weights?: Tensor;
   speech_projection?: Linear;
   speech_norm?: LayerNorm;
   speech_gru?: BiGRU;
@@ -119,6 +196,7 @@ export class Crab extends Module {
   text_gru?: BiGRU;
   speech_attention?: MultiheadAttention;
   text_attention?: MultiheadAttention;
+  cross_modal?: CrossModalTransformer;
   speech_attn?: Linear;
   text_attn?: Linear;
   layer_norm: LayerNorm;
@@ -140,6 +218,9 @@ export class Crab extends Module {
     const text = c.modalities !== 'speech';
     const both = speech && text;
     // Property order = the authors' state-dict order; a missing modality's modules are absent.
+    // Zero logits: the mix starts as the plain mean of the layers.
+    if (speech && c.speechLayers > 1) this.speech_layer_weights = param(new Float32Array(c.speechLayers), [c.speechLayers]);
+    if (text && c.textLayers > 1) this.text_layer_weights = param(new Float32Array(c.textLayers), [c.textLayers]);
     if (speech) {
       this.speech_projection = new Linear(c.speechDim, h, rng);
       this.speech_norm = new LayerNorm(h);
@@ -150,7 +231,9 @@ export class Crab extends Module {
       this.text_norm = new LayerNorm(h);
       this.text_gru = new BiGRU(h, h, rng);
     }
-    if (both) {
+    if (both && c.crossModalLayers > 0) {
+      this.cross_modal = new CrossModalTransformer(c.crossModalLayers, 2 * h, c.crossModalHeads, c.crossModalFfn, c.crossModalDropout, rng);
+    } else if (both) {
       this.speech_attention = new MultiheadAttention(2 * h, c.attentionHeads, c.attentionDropout, rng);
       this.text_attention = new MultiheadAttention(2 * h, c.attentionHeads, c.attentionDropout, rng);
     }
@@ -189,15 +272,19 @@ export class Crab extends Module {
     const tPad = masked ? padMask(tLen, Tt) : null;
 
     // Per modality: Linear → LayerNorm → BiGRU.
-    const speechProj = useSpeech ? this.speech_norm!.forward(this.speech_projection!.forward(x.speech)) : null;
-    const textProj = useText ? this.text_norm!.forward(this.text_projection!.forward(x.text)) : null;
+    const speechIn = this.speech_layer_weights ? mixLayers(x.speech, this.speech_layer_weights) : x.speech;
+    const textIn = this.text_layer_weights ? mixLayers(x.text, this.text_layer_weights) : x.text;
+    const speechProj = useSpeech ? this.speech_norm!.forward(this.speech_projection!.forward(speechIn)) : null;
+    const textProj = useText ? this.text_norm!.forward(this.text_projection!.forward(textIn)) : null;
     const S = speechProj ? this.speech_gru!.forward(speechProj, masked ? sLen : undefined).output : null;
     const X = textProj ? this.text_gru!.forward(textProj, masked ? tLen : undefined).output : null;
 
     // Cross-modal block: each modality attends to the other, added back residually.
     let speechFinal = S;
     let textFinal = X;
-    if (S && X) {
+    if (S && X && this.cross_modal) {
+      [speechFinal, textFinal] = this.cross_modal.forward(S, X, sPad, tPad);
+    } else if (S && X) {
       speechFinal = add(S, this.speech_attention!.forward(S, X, X, tPad));
       textFinal = add(X, this.text_attention!.forward(X, S, S, sPad));
     }
@@ -249,6 +336,13 @@ export class Crab extends Module {
     const con = scale(mean(concat(terms, 0)), this.config.mlcsLambda).reshape([]);
     return { total: add(ce, con), ce, contrastive: parts };
   }
+}
+
+/** Σ_l softmax(w)_l · x[:, :, l, :] for x [B, T, L, d]. */
+export function mixLayers(x: Tensor, w: Tensor): Tensor {
+  const L = w.shape[0]!;
+  if (x.ndim !== 4 || x.shape[2] !== L) throw new Error(`crab: expected encoder states [B, T, ${L}, d] for a ${L}-layer weighted sum, got [${x.shape.join(', ')}]`);
+  return sum(mul(x, softmax(w.reshape([1, L])).reshape([1, 1, L, 1])), 2);
 }
 
 /** [B, T] float mask, 1 at padded steps. */
