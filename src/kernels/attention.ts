@@ -8,6 +8,7 @@
  * @module
  */
 import attentionSource from '../../wgsl/attention.wgsl';
+import attentionSubgroupSource from '../../wgsl/attention.subgroup.wgsl';
 import { f32 } from '../tensor/runtime.js';
 import { deviceInfo } from '../tensor/device.js';
 import { Tensor, fmt, record } from '../tensor/tensor.js';
@@ -18,6 +19,9 @@ import { softmax } from './softmax.js';
 import { scale as scaleOp } from './unary.js';
 import { add } from './binary.js';
 import { maskedFill } from './where.js';
+import { permute, pad } from './copy.js';
+import { noGrad, isGradEnabled } from '../tensor/tensor.js';
+import { dispatch, grid } from '../tensor/runtime.js';
 
 /** Options shared by the attention implementations. */
 export interface AttentionOptions {
@@ -43,8 +47,14 @@ export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, opts: Attenti
 /** The fused attention kernel. */
 export const attentionKernel = { stem: 'attention', source: attentionSource };
 
-/** Which implementation runs attention. */
-export type AttentionImpl = 'fused' | 'composed';
+/** The forward in blocks of 8 rows × 32 keys with loads shared through the subgroup (CPU adapters). */
+export const attentionSubgroupKernel = { stem: 'attention.subgroup', source: attentionSubgroupSource };
+
+/**
+ * Which implementation runs attention: `fused` (one query row per invocation), `subgroup` (the
+ * fused forward in 8×32 blocks sharing loads across lanes; same backward), or `composed`.
+ */
+export type AttentionImpl = 'fused' | 'subgroup' | 'composed';
 let forcedImpl: AttentionImpl | null = null;
 /** Forces an implementation (tests, benchmarks); `null` restores the automatic choice. */
 export function forceAttentionImpl(v: AttentionImpl | null): void {
@@ -52,16 +62,25 @@ export function forceAttentionImpl(v: AttentionImpl | null): void {
 }
 
 /**
- * The implementation for a head size on this adapter. Measured on lavapipe (`npm run bench --
- * fused`), the composed path is far faster there — its matmuls use the subgroup kernel, while
- * the fused kernel's one-row-per-invocation loop loads the same keys in every lane, which a
- * CPU adapter serializes — so CPU adapters get the composed path and GPUs the fused kernel
- * (which also never writes the T×S scores).
+ * The implementation for a head size on this adapter (`needsGrad`: a backward will follow).
+ * Measured on lavapipe (`npm run bench -- fused`): the one-row-per-invocation kernel loads the
+ * same keys in every lane, which a CPU adapter serializes, so it is far slower there than the
+ * composed path (whose matmuls share loads through the subgroup). CPU adapters therefore get
+ * the subgroup forward, which shares loads the same way, when no gradient is needed, and the
+ * composed path otherwise (the backward kernels are one row per invocation); GPUs get the fused
+ * kernel, which never writes the T×S scores.
  */
-export function attentionImpl(headDim: number): AttentionImpl {
+export function attentionImpl(headDim: number, needsGrad = false): AttentionImpl {
   if (!fusedAttentionSupports(headDim)) return 'composed';
-  if (forcedImpl) return forcedImpl;
-  return deviceInfo().isCpu ? 'composed' : 'fused';
+  const sub = subgroupAttentionSupports(headDim);
+  if (forcedImpl) return forcedImpl === 'subgroup' && !sub ? 'fused' : forcedImpl;
+  if (!deviceInfo().isCpu) return 'fused';
+  return sub && !needsGrad ? 'subgroup' : 'composed';
+}
+
+/** True when the subgroup forward applies: subgroups on the adapter and Dh a multiple of 32. */
+export function subgroupAttentionSupports(headDim: number): boolean {
+  return deviceInfo().hasSubgroups && headDim % 32 === 0 && headDim <= 128;
 }
 
 /** True when the fused kernel handles these shapes (Dh a multiple of 4, at most 128). */
@@ -82,7 +101,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== Dh || fmt(v.shape) !== fmt(k.shape)) {
     throw new Error(`attention: k ${fmt(k.shape)} and v ${fmt(v.shape)} must be [${B}, ${H}, S, ${Dh}] for q ${fmt(q.shape)}`);
   }
-  if (attentionImpl(Dh) === 'composed') return attentionComposed(q, k, v, opts);
+  const impl = attentionImpl(Dh, isGradEnabled() && [q, k, v, opts.bias].some((t) => t?.requiresGrad));
+  if (impl === 'composed') return attentionComposed(q, k, v, opts);
   expectDType('attention', 'f32', q, k, v);
   const bias = opts.bias ?? null;
   let biasB = 0;
@@ -109,7 +129,28 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const bb = bias ? bias.buffer : dummy;
   const mb = mask ? mask.buffer : dummy;
   const rows = B * H * T;
-  launch1d(attentionKernel, rows, [q.buffer, k.buffer, v.buffer, bb, mb, o.buffer, lse.buffer], params(false), undefined, 'main', 4 * rows * S * Dh * 50);
+  if (impl === 'subgroup') {
+    // Kᵀ padded to whole 32-key blocks, so every lane's vec4 loads stay in bounds.
+    const Sp = Math.ceil(S / 32) * 32;
+    const kT = noGrad(() => {
+      const t = permute(k, [0, 1, 3, 2]);
+      if (Sp === S) return t;
+      const padded = pad(t, [0, 0, 0, 0], [0, 0, 0, Sp - S]);
+      t.dispose();
+      return padded;
+    });
+    const blocksT = Math.ceil(T / 8);
+    const sp = params(false);
+    sp[7] = Sp;
+    sp[11] = blocksT;
+    dispatch(attentionSubgroupKernel, {
+      buffers: [q.buffer, kT.buffer, v.buffer, bb, mb, o.buffer, lse.buffer], params: sp, constants: { NC: Dh / 32 },
+      workgroups: grid(B * H * blocksT, 1), work: 6 * rows * S * Dh, // ≈ 10 GFLOP/s on lavapipe
+    });
+    kT.dispose();
+  } else {
+    launch1d(attentionKernel, rows, [q.buffer, k.buffer, v.buffer, bb, mb, o.buffer, lse.buffer], params(false), undefined, 'main', 4 * rows * S * Dh * 50);
+  }
   const inputs = bias ? [q, k, v, bias] : [q, k, v];
   const out = record('attention', o, inputs, (g) => {
     const Dr = new Tensor([B, H, T], 'f32');

@@ -2,7 +2,8 @@
 // broadcast, key padding masks, T ≠ S, fully masked rows) and finite differences.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { fromArray, Tensor } from '../../src/tensor/tensor.js';
-import { attention, attentionComposed, forceAttentionImpl } from '../../src/kernels/attention.js';
+import { attention, attentionComposed, forceAttentionImpl, attentionImpl } from '../../src/kernels/attention.js';
+import { deviceInfo } from '../../src/tensor/device.js';
 import { Case } from '../fixture.js';
 import { expectClose, randArray, checkOp } from '../helpers.js';
 import { softmaxRows } from '../reference.js';
@@ -86,5 +87,51 @@ describe('attention', () => {
     const a = [8, 9, 10].map((s) => fromArray(randArray(B2 * H2 * T2 * D2, s), [B2, H2, T2, D2]));
     const bias = fromArray(randArray(H2 * T2 * T2, 11), [1, H2, T2, T2]);
     expectClose(await attention(a[0]!, a[1]!, a[2]!, { bias }).toArray(), await attentionComposed(a[0]!, a[1]!, a[2]!, { bias }).toArray(), 1e-5, 1e-4, 'fused vs composed');
+  });
+});
+
+describe('attention, subgroup forward (8 rows × 32 keys per workgroup)', () => {
+  beforeAll(() => forceAttentionImpl('subgroup'));
+  afterAll(() => forceAttentionImpl('fused'));
+  it('attention subgroup forward vs float64: ragged T and S, Dh 32/64/128, per-batch×head and broadcast bias, masks, a fully masked row', async () => {
+    expect(deviceInfo().hasSubgroups, 'this adapter has no subgroups').toBe(true);
+    const cases: Array<{ dims: number[]; bShape: number[] | null; mask: boolean }> = [
+      { dims: [1, 1, 1, 1, 32], bShape: null, mask: false },
+      { dims: [2, 3, 13, 45, 64], bShape: [2, 3, 13, 45], mask: true },
+      { dims: [1, 2, 9, 70, 128], bShape: [1, 1, 9, 70], mask: true },
+      { dims: [2, 1, 16, 32, 32], bShape: null, mask: true },
+    ];
+    for (const { dims, bShape, mask } of cases) {
+      const [B, H, T, S, D] = dims as [number, number, number, number, number];
+      expect(attentionImpl(D)).toBe('subgroup');
+      const q = randArray(B * H * T * D, 21);
+      const k = randArray(B * H * S * D, 22);
+      const v = randArray(B * H * S * D, 23);
+      const bias = bShape ? randArray(bShape.reduce((a, b) => a * b, 1), 24) : null;
+      // Item 0 pads its last third; item 1 (when there) pads every key: its rows must be 0.
+      const m = mask ? Array.from({ length: B * S }, (_, i) => (i < S ? (i >= S - Math.floor(S / 3) ? 1 : 0) : 1)) : null;
+      const y = attention(fromArray(q, [B, H, T, D]), fromArray(k, [B, H, S, D]), fromArray(v, [B, H, S, D]), {
+        bias: bias ? fromArray(bias, bShape!) : null, keyPaddingMask: m ? fromArray(m, [B, S]) : null,
+      });
+      const ref = attnRef(Float64Array.from(q), Float64Array.from(k), Float64Array.from(v), dims, bias ? Float64Array.from(bias) : null, bShape ?? [], m);
+      const got = await y.toArray();
+      // The reference gives NaN for a fully masked row (softmax of −∞ only); the kernels give 0.
+      const want = ref.map((x) => (Number.isNaN(x) ? 0 : x));
+      expectClose(got, want, 1e-5, 1e-4, `subgroup attention ${dims}`);
+    }
+  });
+  it('attention subgroup: gradients equal the composed path (bias with grad, mask, T=23, S=40, Dh=64)', async () => {
+    const [B, H, T, S, D] = [2, 2, 23, 40, 64];
+    const make = (): Tensor[] => [leaf(randArray(B * H * T * D, 31), [B, H, T, D]), leaf(randArray(B * H * S * D, 32), [B, H, S, D]), leaf(randArray(B * H * S * D, 33), [B, H, S, D]), leaf(randArray(H * T * S, 34), [1, H, T, S])];
+    const mask = fromArray(Array.from({ length: B * S }, (_, i) => (i % S >= S - 5 * (i < S ? 1 : 2) ? 1 : 0)), [B, S]);
+    const dy = fromArray(randArray(B * H * T * D, 35), [B, H, T, D]);
+    const a = make();
+    const b = make();
+    const ya = attention(a[0]!, a[1]!, a[2]!, { bias: a[3], keyPaddingMask: mask });
+    const yb = attentionComposed(b[0]!, b[1]!, b[2]!, { bias: b[3], keyPaddingMask: mask });
+    expectClose(await ya.toArray(), await yb.toArray(), 1e-5, 1e-4, 'y');
+    ya.backward(dy);
+    yb.backward(dy);
+    for (let i = 0; i < 4; i++) expectClose(await a[i]!.grad!.toArray(), await b[i]!.grad!.toArray(), 1e-5, 1e-4, `grad ${'qkvb'[i]}`);
   });
 });
