@@ -11,9 +11,10 @@ import { dirname, join } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { initDevice, releaseDevice, NoAdapterError } from './tensor/device.js';
 import './kernels/index.js';
-import { runDemo } from './train/demo.js';
-import { syntheticFeatures } from './train/demo.js';
-import { SYNTHETIC_LABELS } from './train/synthetic.js';
+import { runDemo, syntheticFeatures, syntheticEncoders } from './train/demo.js';
+import { SYNTHETIC_LABELS, type Utterance } from './train/synthetic.js';
+import { trainEndToEnd, encodersFor, loadRun, evaluateRun, type Encoders } from './train/finetune.js';
+import type { Metrics } from './train/metrics.js';
 import { train, evaluate, loadBest, InterruptedError, TRAIN_DEFAULTS, type TrainConfig, type EncoderSpec } from './train/trainer.js';
 import { predictOne } from './train/predict.js';
 import { metricsTable, confusionChart, writeReport } from './train/report.js';
@@ -62,9 +63,10 @@ and writes <out>/report.html and <out>/results.json.
   },
   train: {
     help: `crab train --dataset NAME [options]
-Trains the Crab head on cached features of frozen encoders; checkpoints go to <run-dir>/last and
-<run-dir>/best (by --best-metric), the log to <run-dir>/log.jsonl. Ctrl-C saves; --resume continues.
-At the end the best checkpoint is scored on the test split.
+Trains the Crab head on cached features of frozen encoders (default), or with --finetune the head
+and both encoders end to end; checkpoints go to <run-dir>/last and <run-dir>/best (by
+--best-metric), the log to <run-dir>/log.jsonl. Ctrl-C saves; --resume continues. At the end the
+best checkpoint is scored on the test split.
   --dataset synthetic|iemocap|meld|msp-podcast|manifest
   --data-dir DIR|FILE          the corpus folder (manifest: the CSV/JSONL file)
   --fold K|all                 IEMOCAP leave-one-session-out fold, 1–5 (default 1); all: the five
@@ -76,9 +78,17 @@ At the end the best checkpoint is scored on the test split.
   --condition natural|acted    synthetic corpus condition (default natural)
   --size N                     synthetic corpus size (default 480)
   --config FILE.json|.yaml     settings (keys of TrainConfig: epochs, batchSize, lr, weightDecay, lrFloor,
-                               warmupSteps, maxGradNorm, accumulation, classWeighting, bestMetric, seed, crab)
+                               warmupSteps, maxGradNorm, accumulation, classWeighting, bestMetric, seed,
+                               layerWeightedSum, finetune, encoderLrScale, crab)
   --epochs N --batch-size N --lr X --seed N --max-grad-norm X --accumulation N   override the file
   --no-mlcs                    train the baseline without contrastive supervision
+  --finetune                   train WavLM and RoBERTa with the head (WavLM's conv encoder frozen);
+                               no feature cache, so every epoch runs the encoders (slow on a CPU)
+  --encoder-lr-scale X         encoders' learning rate as a fraction of --lr (default 0.1)
+  --layer-weighted-sum         feed the head a learned softmax-weighted sum of every hidden state
+  --cross-modal-layers N       replace the cross-attention block by N cross-modal transformer
+                               layers (multi-head + FFN; heads and width: crossModalHeads,
+                               crossModalFfn in the config's crab section)
   --best-metric macroF1|uar|accuracy|weightedF1
   --run-dir DIR                (default runs/train)
   --resume                     continue from <run-dir>/last exactly
@@ -91,6 +101,8 @@ At the end the best checkpoint is scored on the test split.
         resume: { type: 'boolean', default: false }, 'cache-dir': { type: 'string', default: '.cache/crab-ser' },
         'data-dir': { type: 'string' }, fold: { type: 'string' }, wavlm: { type: 'string' }, roberta: { type: 'string' },
         'max-seconds': { type: 'string', default: '12' }, normalize: { type: 'boolean', default: false },
+        finetune: { type: 'boolean', default: false }, 'encoder-lr-scale': { type: 'string' }, 'layer-weighted-sum': { type: 'boolean', default: false },
+        'cross-modal-layers': { type: 'string' },
       } });
       if (!values.dataset) usage('--dataset is required (synthetic, iemocap, meld, msp-podcast, manifest)');
       let cfg: Partial<TrainConfig> = {};
@@ -115,11 +127,19 @@ At the end the best checkpoint is scored on the test split.
       if (values.accumulation) cfg.accumulation = int('--accumulation', values.accumulation);
       if (values['best-metric']) cfg.bestMetric = values['best-metric'] as TrainConfig['bestMetric'];
       if (values['no-mlcs']) cfg.crab = { ...cfg.crab, mlcsLayers: [] };
+      if (values.finetune) cfg.finetune = true;
+      if (values['encoder-lr-scale']) cfg.encoderLrScale = num('--encoder-lr-scale', values['encoder-lr-scale']);
+      if (values['layer-weighted-sum']) cfg.layerWeightedSum = true;
+      if (values['cross-modal-layers']) cfg.crab = { ...cfg.crab, crossModalLayers: int('--cross-modal-layers', values['cross-modal-layers']) };
+      if (cfg.finetune) {
+        await finetuneCommand(values, cfg);
+        return;
+      }
       let features;
       let labels: string[];
       if (values.dataset === 'synthetic') {
         const condition = values.condition === 'acted' ? 'acted' : 'natural';
-        features = await syntheticFeatures({ condition, size: int('--size', values.size), cacheDir: values['cache-dir'] });
+        features = await syntheticFeatures({ condition, size: int('--size', values.size), cacheDir: values['cache-dir'], allLayers: cfg.layerWeightedSum });
         labels = [...SYNTHETIC_LABELS];
       } else {
         if (!values['data-dir']) usage(`--data-dir is required for ${values.dataset}`);
@@ -136,7 +156,7 @@ At the end the best checkpoint is scored on the test split.
         if (ds.issues.length) console.error(`${ds.name}: ${ds.issues.length} issue(s); run \`crab data check\` for the list`);
         values.wavlm = await fetchModel(values.wavlm, []);
         values.roberta = await fetchModel(values.roberta, ['vocab.json', 'merges.txt']);
-        const r = await corpusFeatures(ds, { wavlm: values.wavlm, roberta: values.roberta, cacheDir: values['cache-dir'], maxSeconds: num('--max-seconds', values['max-seconds']), normalize: values.normalize });
+        const r = await corpusFeatures(ds, { wavlm: values.wavlm, roberta: values.roberta, cacheDir: values['cache-dir'], maxSeconds: num('--max-seconds', values['max-seconds']), normalize: values.normalize, allLayers: cfg.layerWeightedSum });
         for (const s of r.skipped.slice(0, 10)) console.error(`skipped ${s.id}: ${s.reason}`);
         if (r.skipped.length) console.error(`${r.skipped.length} utterance(s) skipped (unreadable audio)`);
         features = r.features;
@@ -151,8 +171,7 @@ At the end the best checkpoint is scored on the test split.
       const test = features.items.filter((i) => i.split === 'test');
       if (test.length) {
         const { crab } = loadBest(values['run-dir']);
-        const m = (await evaluate(crab, test, st.speechDim, st.textDim, labels.length)).metrics;
-        console.log(`test: WA ${(100 * m.accuracy).toFixed(1)}  UA ${(100 * m.uar).toFixed(1)}  macro-F1 ${(100 * m.macroF1).toFixed(1)}  weighted-F1 ${(100 * m.weightedF1).toFixed(1)}`);
+        printTest((await evaluate(crab, test, st, labels.length)).metrics);
       }
     },
   },
@@ -170,16 +189,29 @@ unreadable audio, empty transcripts, WAV durations and every skipped item with i
   },
   eval: {
     help: `crab eval --run DIR [--split test|dev] [--size N] [--condition natural|acted]
-Evaluates <DIR>/best on a split of the synthetic corpus it was trained on; prints WA, UA,
-macro-F1, weighted-F1 and the confusion matrix, and writes <DIR>/eval-<split>.html.`,
+Evaluates <DIR>/best on a split of the synthetic corpus it was trained on (condition and size as
+recorded in the run unless given); prints WA, UA, macro-F1, weighted-F1 and the confusion matrix,
+and writes <DIR>/eval-<split>.html. A fine-tuned run is scored with its own fine-tuned encoders.`,
     async run(argv) {
-      const { values } = parseArgs({ args: argv, options: { run: { type: 'string' }, split: { type: 'string', default: 'test' }, size: { type: 'string', default: '480' }, condition: { type: 'string', default: 'natural' }, 'cache-dir': { type: 'string', default: '.cache/crab-ser' } } });
+      const { values } = parseArgs({ args: argv, options: { run: { type: 'string' }, split: { type: 'string', default: 'test' }, size: { type: 'string' }, condition: { type: 'string' }, 'cache-dir': { type: 'string', default: '.cache/crab-ser' } } });
       if (!values.run) usage('--run DIR is required');
-      const { crab, state } = loadBest(values.run);
-      const features = await syntheticFeatures({ condition: values.condition === 'acted' ? 'acted' : 'natural', size: int('--size', values.size), cacheDir: values['cache-dir'], quiet: true });
-      const items = features.items.filter((i) => i.split === values.split);
-      if (!items.length) usage(`split "${values.split}" is empty`);
-      const m = (await evaluate(crab, items, state.speechDim, state.textDim, state.labels.length)).metrics;
+      const run = loadRun(values.run, false);
+      const { state } = run;
+      const recorded = state.encoders?.kind === 'synthetic' ? state.encoders : null;
+      if (state.encoders && !recorded) usage(`${values.run} was trained on ${state.encoders.kind === 'hf' ? 'a real corpus' : 'another corpus'}; crab eval scores synthetic runs (real-corpus runs print their test scores at the end of crab train)`);
+      const condition = values.condition ? (values.condition === 'acted' ? 'acted' : 'natural') : recorded?.condition ?? 'natural';
+      const size = values.size ? int('--size', values.size) : recorded?.size ?? 480;
+      let m: Metrics;
+      if (state.config.finetune) {
+        const items = syntheticEncoders(condition, size).utts.filter((u) => u.split === values.split);
+        if (!items.length) usage(`split "${values.split}" is empty`);
+        m = await evaluateRun(run, items);
+      } else {
+        const features = await syntheticFeatures({ condition, size, cacheDir: values['cache-dir'], quiet: true, allLayers: (state.speechLayers ?? 1) > 1 });
+        const items = features.items.filter((i) => i.split === values.split);
+        if (!items.length) usage(`split "${values.split}" is empty`);
+        m = (await evaluate(run.crab, items, state, state.labels.length)).metrics;
+      }
       console.log(`WA ${(100 * m.accuracy).toFixed(1)}  UA ${(100 * m.uar).toFixed(1)}  macro-F1 ${(100 * m.macroF1).toFixed(1)}  weighted-F1 ${(100 * m.weightedF1).toFixed(1)}`);
       console.log(`confusion (rows true, columns predicted; ${state.labels.join(', ')}):`);
       for (const r of m.confusion) console.log(`  ${r.map((v) => String(v).padStart(4)).join('')}`);
@@ -247,6 +279,50 @@ Runs a benchmark suite (kernels, fused, roberta, wavlm); see \`npm run bench -- 
 };
 
 /** A model folder for a path or Hugging Face id, downloading into the HF cache when needed. */
+/** The train command's flags (as parseArgs gives them). */
+type Flags = Record<string, string | boolean | undefined>;
+
+/** `crab train --finetune`: the head and both encoders end to end, on raw audio and text. */
+async function finetuneCommand(values: Flags, cfg: Partial<TrainConfig>): Promise<void> {
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  let utts: Utterance[];
+  let labels: string[];
+  let spec: EncoderSpec;
+  let enc: Encoders;
+  if (values.dataset === 'synthetic') {
+    const condition = values.condition === 'acted' ? 'acted' : 'natural';
+    const size = int('--size', str('size')!);
+    spec = { kind: 'synthetic', condition, size };
+    const e = syntheticEncoders(condition, size);
+    enc = { wavlm: e.wavlm, roberta: e.roberta, tokenizer: e.vocab, maxSeconds: 12, normalize: false };
+    utts = e.utts;
+    labels = [...SYNTHETIC_LABELS];
+  } else {
+    if (!str('data-dir')) usage(`--data-dir is required for ${values.dataset}`);
+    if (!str('wavlm') || !str('roberta')) usage('--wavlm and --roberta (Hugging Face folders or cached ids) are required for real corpora');
+    if (values.fold === 'all') usage('--fold all runs on cached features; with --finetune train the folds one by one (--fold 1 … --fold 5)');
+    const ds = loadDataset(str('dataset')!, str('data-dir')!, { fold: str('fold') ? int('--fold', str('fold')!) : undefined });
+    if (ds.issues.length) console.error(`${ds.name}: ${ds.issues.length} issue(s); run \`crab data check\` for the list`);
+    spec = {
+      kind: 'hf', wavlm: await fetchModel(str('wavlm')!, []), roberta: await fetchModel(str('roberta')!, ['vocab.json', 'merges.txt']),
+      maxSeconds: num('--max-seconds', str('max-seconds')!), normalize: !!values.normalize,
+    };
+    enc = encodersFor(spec);
+    utts = ds.utterances;
+    labels = ds.labels;
+    cfg.bestMetric ??= ds.primaryMetric;
+  }
+  const runDir = str('run-dir')!;
+  const st = await trainEndToEnd(utts, labels, cfg, { runDir, resume: !!values.resume, encoders: spec }, enc);
+  console.log(`best dev ${st.best?.metric} ${((st.best?.value ?? 0) * 100).toFixed(1)} at epoch ${st.best?.epoch}; checkpoints (encoders included) in ${runDir}`);
+  const test = utts.filter((u) => u.split === 'test');
+  if (test.length) printTest(await evaluateRun(loadRun(runDir), test, (u, why) => console.error(`skipped ${u.id}: ${why}`)));
+}
+
+function printTest(m: Metrics): void {
+  console.log(`test: WA ${(100 * m.accuracy).toFixed(1)}  UA ${(100 * m.uar).toFixed(1)}  macro-F1 ${(100 * m.macroF1).toFixed(1)}  weighted-F1 ${(100 * m.weightedF1).toFixed(1)}`);
+}
+
 async function fetchModel(nameOrPath: string, needs: string[]): Promise<string> {
   const bars = new Map<string, Progress>();
   return ensureModel(nameOrPath, needs, {

@@ -77,7 +77,7 @@ describe('training', () => {
     await saveCheckpoint(dir, crab, null, { note: 'test' });
     const again = new Crab({ speechDim: features.speechDim, textDim: features.textDim, numClasses: 4, hidden: 8, fusionHidden: 8, contrastiveDim: 8 }, 10).eval();
     loadCheckpoint(dir, again);
-    const b = makeBatch(features.items.slice(0, 5), features.speechDim, features.textDim);
+    const b = makeBatch(features.items.slice(0, 5), features);
     const [x, y] = noGrad(() => [crab.forward(b, false).logits, again.forward(b, false).logits]);
     expect([...(await x!.toArray())]).toEqual([...(await y!.toArray())]);
     const run = tmp();
@@ -107,7 +107,7 @@ describe('predict', () => {
     expect(SYNTHETIC_LABELS as readonly string[]).toContain(p.label);
     const { crab } = loadBest(run);
     const item = features.items.find((i) => i.id === u.id)!;
-    const ref = noGrad(() => softmax(crab.forward(makeBatch([item], features.speechDim, features.textDim), false).logits));
+    const ref = noGrad(() => softmax(crab.forward(makeBatch([item], features), false).logits));
     const r = await ref.toArray();
     SYNTHETIC_LABELS.forEach((l, i) => expect(Math.abs(p.probabilities[l]! - r[i]!)).toBeLessThan(0.02));
   });

@@ -8,6 +8,7 @@ export * from './wavlm.js';
 export * from './gru.js';
 export * from './mha.js';
 export * from './crab.js';
+export * from './crab_encoders.js';
 export { TensorSource, loadInto, type LoadReport } from './checkpoint.js';
 export { SafetensorsFile, writeSafetensors, type STEntry, type STDType, type STWrite } from './safetensors.js';
 export { readConfig } from './config.js';

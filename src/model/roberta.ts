@@ -174,9 +174,11 @@ export interface EncoderOutput {
 export class RobertaModel extends Module {
   embeddings: RobertaEmbeddings;
   encoder: RobertaEncoder;
+  /** Draws the dropout masks (training mode only). */
+  readonly _rng: Rng;
   constructor(readonly config: RobertaConfig, seed = 0) {
     super();
-    const rng = new Rng(seed);
+    const rng = (this._rng = new Rng(seed));
     this.embeddings = new RobertaEmbeddings(config, rng);
     this.encoder = new RobertaEncoder(config, rng);
   }

@@ -37,6 +37,8 @@ export interface CorpusFeatureOptions {
   maxSeconds?: number;
   normalize?: boolean;
   quiet?: boolean;
+  /** Keep every hidden state (for the learned layer-weighted sum). */
+  allLayers?: boolean;
 }
 
 /** Features of a corpus (computed once, then read from the cache). */
@@ -45,7 +47,7 @@ export async function corpusFeatures(ds: Dataset, o: CorpusFeatureOptions): Prom
   // one cache; the splits of the current protocol are applied after loading.
   const ids = createHash('sha256').update(ds.utterances.map((u) => `${u.id}:${u.label}`).join('\n')).digest('hex');
   const corpus = ds.name.replace(/-fold\d+$/, '');
-  const key = cacheKey([corpus, ids, o.wavlm, o.roberta, o.maxSeconds ?? 12, !!o.normalize, 'v2']);
+  const key = cacheKey([corpus, ids, o.wavlm, o.roberta, o.maxSeconds ?? 12, !!o.normalize, 'v2', ...(o.allLayers ? ['all-layers'] : [])]);
   const path = join(o.cacheDir, `features-${corpus}-${key}.safetensors`);
   const cached = loadFeatures(path);
   if (cached) {
@@ -58,7 +60,7 @@ export async function corpusFeatures(ds: Dataset, o: CorpusFeatureOptions): Prom
   const skipped: Array<{ id: string; reason: string }> = [];
   const bar = o.quiet ? null : new Progress(`features (${ds.name})`, ds.utterances.length);
   const features = await extractFeatures(ds.utterances, wavlm, roberta, { encode: (t) => tokenizer.encode(t) }, {
-    batchSize: 4, maxSeconds: o.maxSeconds, normalize: o.normalize, onProgress: (d) => bar?.update(d), onSkip: (u, reason) => skipped.push({ id: u.id, reason }),
+    batchSize: 4, maxSeconds: o.maxSeconds, normalize: o.normalize, allLayers: o.allLayers, onProgress: (d) => bar?.update(d), onSkip: (u, reason) => skipped.push({ id: u.id, reason }),
   });
   saveFeatures(path, features);
   return { features, skipped };
@@ -79,11 +81,11 @@ export async function crossValidateIemocap(dataDir: string, runDir: string, cfg:
   const rows: FoldResult[] = [];
   for (const fold of folds) {
     const ds = loadIemocap(dataDir, fold);
-    const { features } = await corpusFeatures(ds, { ...enc, quiet });
+    const { features } = await corpusFeatures(ds, { ...enc, quiet, allLayers: cfg.layerWeightedSum });
     const dir = join(runDir, `fold${fold}`);
     const st = await train(features, ds.labels, { ...cfg, bestMetric: cfg.bestMetric ?? 'uar' }, { runDir: dir, quiet, encoders: { kind: 'hf', wavlm: enc.wavlm, roberta: enc.roberta, maxSeconds: enc.maxSeconds, normalize: enc.normalize } });
     const { crab } = loadBest(dir);
-    const m = (await evaluate(crab, features.items.filter((i) => i.split === 'test'), st.speechDim, st.textDim, ds.labels.length)).metrics;
+    const m = (await evaluate(crab, features.items.filter((i) => i.split === 'test'), st, ds.labels.length)).metrics;
     rows.push({ fold, wa: m.accuracy, ua: m.uar });
   }
   return rows;

@@ -51,8 +51,8 @@ const SYNTH_SEED = 1234;
 const ENCODER_SEED = 7;
 
 /** Synthetic corpus → cached features (computed once per corpus and encoder set). */
-export async function syntheticFeatures(o: { condition: SyntheticOptions['condition']; size: number; cacheDir: string; quiet?: boolean }): Promise<FeatureSet> {
-  const spec = { corpus: 'synthetic-v1', condition: o.condition, size: o.size, seed: SYNTH_SEED, wavlm: tinyWavLMConfig(), roberta: 'tiny-v1', encoderSeed: ENCODER_SEED };
+export async function syntheticFeatures(o: { condition: SyntheticOptions['condition']; size: number; cacheDir: string; quiet?: boolean; allLayers?: boolean }): Promise<FeatureSet> {
+  const spec = { corpus: 'synthetic-v1', condition: o.condition, size: o.size, seed: SYNTH_SEED, wavlm: tinyWavLMConfig(), roberta: 'tiny-v1', encoderSeed: ENCODER_SEED, ...(o.allLayers ? { allLayers: true } : {}) };
   const path = join(o.cacheDir, `features-${cacheKey([spec])}.safetensors`);
   const cached = loadFeatures(path);
   if (cached) {
@@ -61,7 +61,7 @@ export async function syntheticFeatures(o: { condition: SyntheticOptions['condit
   }
   const { utts, vocab, wavlm, roberta } = syntheticEncoders(o.condition, o.size);
   const bar = o.quiet ? null : new Progress('features (tiny WavLM + RoBERTa)', utts.length);
-  const set = await extractFeatures(utts, wavlm, roberta, vocab, { batchSize: 16, onProgress: (d) => bar?.update(d) });
+  const set = await extractFeatures(utts, wavlm, roberta, vocab, { batchSize: 16, onProgress: (d) => bar?.update(d), allLayers: o.allLayers });
   saveFeatures(path, set);
   return set;
 }
@@ -98,7 +98,7 @@ export async function runDemo(o: DemoOptions): Promise<Array<{ name: string; run
       const st = await train(features, labels, { ...v.config, crab: { ...DEMO_HEAD, ...v.config.crab }, epochs: o.epochs, batchSize: 32, lr: 3e-3, lrFloor: 1e-5, seed: 42 + s },
         { runDir, quiet: o.quiet, encoders: { kind: 'synthetic', condition: o.condition, size: o.size } });
       const { crab } = loadBest(runDir);
-      const m = (await evaluate(crab, test, features.speechDim, features.textDim, labels.length)).metrics;
+      const m = (await evaluate(crab, test, features, labels.length)).metrics;
       runs.push(m);
       history.push(st.history.map((h) => h.dev.macroF1));
       if (!confusionOfCrab && v === VARIANTS[0]) confusionOfCrab = m.confusion;

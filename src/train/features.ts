@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createHash } from 'node:crypto';
-import { fromArray, noGrad, scope } from '../tensor/tensor.js';
+import { noGrad, scope } from '../tensor/tensor.js';
+import { encoderStates } from '../model/crab_encoders.js';
 import type { WavLMModel } from '../model/wavlm.js';
 import type { RobertaModel } from '../model/roberta.js';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
@@ -21,19 +22,25 @@ export interface FeatureItem {
   label: number;
   split: Utterance['split'];
   speaker: string;
-  /** [speechLen, speechDim] */
+  /** [speechLen, speechLayers, speechDim] */
   speech: Float32Array;
   speechLen: number;
-  /** [textLen, textDim] */
+  /** [textLen, textLayers, textDim] */
   text: Float32Array;
   textLen: number;
 }
 
-/** Features of a corpus. */
-export interface FeatureSet {
-  items: FeatureItem[];
+/** Widths of the encoder states, and how many hidden states per step were kept (1: the last). */
+export interface FeatureDims {
   speechDim: number;
   textDim: number;
+  speechLayers?: number;
+  textLayers?: number;
+}
+
+/** Features of a corpus. */
+export interface FeatureSet extends FeatureDims {
+  items: FeatureItem[];
 }
 
 /** Progress callback: done, total. */
@@ -55,6 +62,8 @@ export interface ExtractOptions {
   maxTokens?: number;
   /** Called for each utterance whose audio cannot be read; it is then skipped. */
   onSkip?: (u: Utterance, reason: string) => void;
+  /** Keep every hidden state (for the learned layer-weighted sum), not only the last. */
+  allLayers?: boolean;
 }
 
 /** Runs the frozen encoders over the corpus in batches. */
@@ -63,7 +72,6 @@ export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, rober
   const items: FeatureItem[] = [];
   wavlm.eval();
   roberta.eval();
-  const pad = roberta.config.pad_token_id;
   const maxTokens = o.maxTokens ?? 128;
   const encode = (t: string): number[] => {
     const ids = vocab.encode(t);
@@ -89,39 +97,31 @@ export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, rober
       continue;
     }
     await scope(async () => {
-      const S = Math.max(...batch.map((u) => u.audio!.length));
-      const wave = new Float32Array(batch.length * S);
-      batch.forEach((u, b) => wave.set(u.audio!, b * S));
       const ids = batch.map((u) => encode(u.text));
-      const T = Math.max(...ids.map((x) => x.length));
-      const idArr = new Int32Array(batch.length * T).fill(pad);
-      const mask = new Int32Array(batch.length * T);
-      ids.forEach((x, b) => {
-        idArr.set(x, b * T);
-        mask.fill(1, b * T, b * T + x.length);
-      });
-      const { sp, tx, frames } = noGrad(() => {
-        const w = wavlm.forward(fromArray(wave, [batch.length, S]), batch.map((u) => u.audio!.length));
-        const r = roberta.forward(fromArray(idArr, [batch.length, T], 'i32'), mask);
-        return { sp: w.lastHiddenState, tx: r.lastHiddenState, frames: w.frameLengths };
-      });
-      const [spA, txA] = [(await sp.toArray()) as Float32Array, (await tx.toArray()) as Float32Array];
-      const Ts = sp.shape[1]!;
-      const Ds = sp.shape[2]!;
-      const Dt = tx.shape[2]!;
+      const x = noGrad(() => encoderStates(wavlm, roberta, batch.map((u, b) => ({ audio: u.audio!, ids: ids[b]! })), !!o.allLayers));
+      const [spA, txA] = [(await x.speech.toArray()) as Float32Array, (await x.text.toArray()) as Float32Array];
+      // Per item: its valid steps × (layers · width), contiguous in the padded batch.
+      const rowS = x.speech.size / (batch.length * x.speech.shape[1]!);
+      const rowT = x.text.size / (batch.length * x.text.shape[1]!);
+      const Ts = x.speech.shape[1]!;
+      const Tt = x.text.shape[1]!;
       batch.forEach((u, b) => {
-        const sl = frames[b]!;
-        const tl = ids[b]!.length;
+        const sl = x.speechLengths![b]!;
+        const tl = x.textLengths![b]!;
         items.push({
           id: u.id, label: u.label, split: u.split, speaker: u.speaker,
-          speech: spA.slice(b * Ts * Ds, (b * Ts + sl) * Ds), speechLen: sl,
-          text: txA.slice(b * T * Dt, (b * T + tl) * Dt), textLen: tl,
+          speech: spA.slice(b * Ts * rowS, (b * Ts + sl) * rowS), speechLen: sl,
+          text: txA.slice(b * Tt * rowT, (b * Tt + tl) * rowT), textLen: tl,
         });
       });
     });
     o.onProgress?.(Math.min(i + bs, all.length), all.length);
   }
-  return { items, speechDim: wavlm.config.hidden_size, textDim: roberta.config.hidden_size };
+  const layers = (n: number): number => (o.allLayers ? n + 1 : 1);
+  return {
+    items, speechDim: wavlm.config.hidden_size, textDim: roberta.config.hidden_size,
+    speechLayers: layers(wavlm.config.num_hidden_layers), textLayers: layers(roberta.config.num_hidden_layers),
+  };
 }
 
 /** A stable cache key from everything that determines the features. */
@@ -143,9 +143,11 @@ export function saveFeatures(path: string, set: FeatureSet): void {
     b += it.text.length;
   }
   const ints = (f: (it: FeatureItem) => number): Int32Array => Int32Array.from(set.items, f);
+  const Ls = set.speechLayers ?? 1;
+  const Lt = set.textLayers ?? 1;
   writeSafetensors(path, {
-    speech: { dtype: 'F32', shape: [sp.length / set.speechDim, set.speechDim], data: sp },
-    text: { dtype: 'F32', shape: [tx.length / set.textDim, set.textDim], data: tx },
+    speech: { dtype: 'F32', shape: [sp.length / (Ls * set.speechDim), Ls, set.speechDim], data: sp },
+    text: { dtype: 'F32', shape: [tx.length / (Lt * set.textDim), Lt, set.textDim], data: tx },
     speech_len: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.speechLen) },
     text_len: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.textLen) },
     label: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.label) },
@@ -156,8 +158,12 @@ export function saveFeatures(path: string, set: FeatureSet): void {
 export function loadFeatures(path: string): FeatureSet | null {
   if (!existsSync(path)) return null;
   const f = SafetensorsFile.open(path);
-  const [Ns, Ds] = f.shape('speech') as [number, number];
-  const Dt = f.shape('text')[1]!;
+  // [rows, layers, width] (older caches: [rows, width]).
+  const ss = f.shape('speech');
+  const ts = f.shape('text');
+  const Ns = ss[0]!;
+  const [Ls, Ds] = ss.length === 3 ? [ss[1]!, ss[2]!] : [1, ss[1]!];
+  const [Lt, Dt] = ts.length === 3 ? [ts[1]!, ts[2]!] : [1, ts[1]!];
   const sp = f.float32('speech');
   const tx = f.float32('text');
   const sl = f.int32('speech_len');
@@ -169,12 +175,12 @@ export function loadFeatures(path: string): FeatureSet | null {
   const items = meta.map(([id, split, speaker], i) => {
     const it: FeatureItem = {
       id, split, speaker, label: lab[i]!, speechLen: sl[i]!, textLen: tl[i]!,
-      speech: sp.subarray(a * Ds, (a + sl[i]!) * Ds), text: tx.subarray(b * Dt, (b + tl[i]!) * Dt),
+      speech: sp.subarray(a * Ls * Ds, (a + sl[i]!) * Ls * Ds), text: tx.subarray(b * Lt * Dt, (b + tl[i]!) * Lt * Dt),
     };
     a += sl[i]!;
     b += tl[i]!;
     return it;
   });
   if (a !== Ns) throw new Error(`${path}: feature cache is inconsistent (delete it to rebuild)`);
-  return { items, speechDim: Ds, textDim: Dt };
+  return { items, speechDim: Ds, textDim: Dt, speechLayers: Ls, textLayers: Lt };
 }

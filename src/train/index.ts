@@ -12,3 +12,4 @@ export * from './metrics.js';
 export * from './checkpoint.js';
 export * from './report.js';
 export * from './demo.js';
+export * from './finetune.js';

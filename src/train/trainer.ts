@@ -1,21 +1,26 @@
 /**
- * Training Crab on cached encoder features: batching with padding, AdamW with a cosine schedule
- * (floor, optional warm-up), gradient accumulation and clipping, evaluation every epoch, the
- * best checkpoint by a chosen metric, exact resume, Ctrl-C that saves, and a stop that names
- * the step and batch on a non-finite loss (the last good checkpoint is kept).
+ * The training loop for Crab: batching with padding, AdamW with parameter groups and a cosine
+ * schedule (floor, optional warm-up), gradient accumulation and clipping, evaluation every
+ * epoch, the best checkpoint by a chosen metric, exact resume, Ctrl-C that saves, and a stop
+ * that names the step and batch on a non-finite loss (the last good checkpoint is kept).
+ *
+ * One loop ({@link fit}) serves both ways of training: the head on a frozen feature cache
+ * ({@link train}) and the head with its encoders end to end (`trainEndToEnd` in finetune.ts);
+ * a {@link TrainTask} says what a batch's input is and which parameters train.
  * @module
  */
 import { appendFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromArray, noGrad, tidy, scope, Rng, Tensor } from '../tensor/tensor.js';
 import { argmax, classWeights, scale } from '../kernels/index.js';
-import { Crab, type CrabConfig } from '../model/crab.js';
-import { AdamW } from './optimizer.js';
+import { Crab, type CrabConfig, type CrabInput } from '../model/crab.js';
+import type { Module } from '../model/module.js';
+import { AdamW, type ParamGroup } from './optimizer.js';
 import { cosineLr } from './schedule.js';
 import { computeMetrics, type Metrics, type MetricName } from './metrics.js';
 import { saveCheckpoint, loadCheckpoint, readState } from './checkpoint.js';
 import { Progress } from './progress.js';
-import type { FeatureItem, FeatureSet } from './features.js';
+import type { FeatureItem, FeatureSet, FeatureDims } from './features.js';
 
 /** Training settings (defaults in {@link TRAIN_DEFAULTS}). */
 export interface TrainConfig {
@@ -36,13 +41,24 @@ export interface TrainConfig {
   classWeighting: boolean;
   bestMetric: MetricName;
   seed: number;
+  /** Feed Crab a learned softmax-weighted sum of every encoder hidden state (off: the last one). */
+  layerWeightedSum: boolean;
+  /** Train the encoders with the head (WavLM's conv encoder stays frozen); off: a frozen feature cache. */
+  finetune: boolean;
+  /** Encoders' learning rate as a fraction of the head's (0.1). */
+  encoderLrScale: number;
 }
 
 /** Defaults: the authors' recipe where it applies to a head trained on features. */
 export const TRAIN_DEFAULTS: TrainConfig = {
   crab: {}, epochs: 20, batchSize: 32, lr: 1e-3, weightDecay: 0.01, lrFloor: 1e-6, warmupSteps: 0, maxGradNorm: 0,
-  accumulation: 1, classWeighting: true, bestMetric: 'macroF1', seed: 42,
+  accumulation: 1, classWeighting: true, bestMetric: 'macroF1', seed: 42, layerWeightedSum: false, finetune: false, encoderLrScale: 0.1,
 };
+
+/** Defaults filled in, the head settings merged. */
+export function resolveTrainConfig(c: Partial<TrainConfig>): TrainConfig {
+  return { ...TRAIN_DEFAULTS, ...c, crab: { ...TRAIN_DEFAULTS.crab, ...c.crab } };
+}
 
 /** What one epoch recorded. */
 export interface EpochRecord {
@@ -54,15 +70,14 @@ export interface EpochRecord {
 }
 
 /** The state written with each checkpoint. */
-export interface TrainState {
+export interface TrainState extends FeatureDims {
   config: TrainConfig;
   labels: string[];
-  speechDim: number;
-  textDim: number;
   epoch: number;
   stepInEpoch: number;
   globalStep: number;
-  rng: number[];
+  /** States of every generator the run draws from (the head's dropout, the encoders'). */
+  rngs: number[][];
   best: { metric: MetricName; value: number; epoch: number } | null;
   history: EpochRecord[];
   /** Which encoders made the features (what `crab predict` rebuilds). */
@@ -87,66 +102,121 @@ export interface TrainOptions {
   encoders?: EncoderSpec;
 }
 
-/** A padded batch as tensors. */
-export function makeBatch(items: FeatureItem[], speechDim: number, textDim: number): { speech: Tensor; text: Tensor; speechLengths: number[]; textLengths: number[]; labels: Tensor } {
+/** Anything trained on: an utterance id, its label index and split. */
+export interface Example {
+  id: string;
+  label: number;
+  split: string;
+}
+
+/** What {@link fit} needs besides the data: the model, its input, its parameter groups. */
+export interface TrainTask<I extends Example> {
+  /** What checkpoints hold: the head alone, or the head with its encoders. */
+  module: Module;
+  crab: Crab;
+  /** Optimizer groups, each with its base learning rate. */
+  groups: ParamGroup[];
+  /** Every generator the forward draws from, saved for exact resume. */
+  rngs: Rng[];
+  /** A batch's head input (called in a tidy scope; runs trainable encoders when fine-tuning). */
+  input(items: I[]): CrabInput;
+  /** Shapes recorded in the state (what `loadRun` rebuilds the head from). */
+  dims: FeatureDims;
+}
+
+/** A padded batch of cached features as tensors ([B, T, L, d] when L hidden states were kept). */
+export function makeBatch(items: FeatureItem[], dims: FeatureDims): CrabInput & { labels: Tensor } {
   const B = items.length;
   const Ts = Math.max(...items.map((i) => i.speechLen));
   const Tt = Math.max(...items.map((i) => i.textLen));
-  const s = new Float32Array(B * Ts * speechDim);
-  const t = new Float32Array(B * Tt * textDim);
+  const ws = (dims.speechLayers ?? 1) * dims.speechDim;
+  const wt = (dims.textLayers ?? 1) * dims.textDim;
+  const s = new Float32Array(B * Ts * ws);
+  const t = new Float32Array(B * Tt * wt);
   items.forEach((it, b) => {
-    s.set(it.speech, b * Ts * speechDim);
-    t.set(it.text, b * Tt * textDim);
+    s.set(it.speech, b * Ts * ws);
+    t.set(it.text, b * Tt * wt);
   });
+  const shape = (T: number, L: number | undefined, d: number): number[] => ((L ?? 1) > 1 ? [B, T, L!, d] : [B, T, d]);
   return {
-    speech: fromArray(s, [B, Ts, speechDim]), text: fromArray(t, [B, Tt, textDim]),
+    speech: fromArray(s, shape(Ts, dims.speechLayers, dims.speechDim)), text: fromArray(t, shape(Tt, dims.textLayers, dims.textDim)),
     speechLengths: items.map((i) => i.speechLen), textLengths: items.map((i) => i.textLen),
     labels: fromArray(items.map((i) => i.label), [B], 'i32'),
   };
 }
 
-/** Evaluates the head on items (eval mode, no gradients). */
-export async function evaluate(crab: Crab, items: FeatureItem[], speechDim: number, textDim: number, C: number, batchSize = 64): Promise<{ metrics: Metrics; preds: number[]; probs: Float32Array[] }> {
-  const was = crab.training;
-  crab.eval();
+/** Evaluates a task's model on items (eval mode, no gradients). */
+export async function evaluateTask<I extends Example>(task: Pick<TrainTask<I>, 'module' | 'crab' | 'input'>, items: I[], C: number, batchSize = 64): Promise<{ metrics: Metrics; preds: number[] }> {
+  const was = task.module.training;
+  task.module.eval();
   const preds: number[] = [];
   for (let i = 0; i < items.length; i += batchSize) {
     const batch = items.slice(i, i + batchSize);
     const p = await scope(async () => {
-      const idx = noGrad(() => argmax(crab.forward(makeBatch(batch, speechDim, textDim), false).logits, -1));
+      const idx = noGrad(() => argmax(task.crab.forward(task.input(batch), false).logits, -1));
       return Array.from(await idx.toArray());
     });
     preds.push(...p);
   }
-  crab.train(was);
-  return { metrics: computeMetrics(items.map((i) => i.label), preds, C), preds, probs: [] };
+  task.module.train(was);
+  return { metrics: computeMetrics(items.map((i) => i.label), preds, C), preds };
 }
 
-/** Trains Crab on `features`' train split, evaluating on dev each epoch. */
+/** Evaluates a head on cached features. */
+export async function evaluate(crab: Crab, items: FeatureItem[], dims: FeatureDims, C: number, batchSize = 64): Promise<{ metrics: Metrics; preds: number[] }> {
+  return evaluateTask({ module: crab, crab, input: (b: FeatureItem[]) => makeBatch(b, dims) }, items, C, batchSize);
+}
+
+/** The head for a run: encoder widths and layer counts from the data, the rest from the config. */
+export function headFor(cfg: TrainConfig, dims: FeatureDims, numClasses: number, inference = false): Crab {
+  return new Crab({
+    ...cfg.crab, speechDim: dims.speechDim, textDim: dims.textDim, speechLayers: dims.speechLayers ?? 1, textLayers: dims.textLayers ?? 1, numClasses,
+    ...(inference ? { mlcsLayers: [] } : {}),
+  }, cfg.seed);
+}
+
+/** Trains a Crab head on `features`' train split (frozen encoders), evaluating on dev each epoch. */
 export async function train(features: FeatureSet, labels: string[], cfgIn: Partial<TrainConfig>, o: TrainOptions): Promise<TrainState> {
+  const cfg = resolveTrainConfig(cfgIn);
+  if (cfg.finetune) throw new Error('train: finetune needs the encoders and raw audio; use trainEndToEnd');
+  const crab = headFor(cfg, features, labels.length);
+  const task: TrainTask<FeatureItem> = {
+    module: crab, crab, groups: [{ params: crab.parameters(), lr: cfg.lr, name: 'head' }], rngs: [crab._rng],
+    input: (b) => makeBatch(b, features), dims: dimsOf(features),
+  };
+  return fit(task, features.items, labels, cfg, o);
+}
+
+function dimsOf(d: FeatureDims): FeatureDims {
+  return { speechDim: d.speechDim, textDim: d.textDim, speechLayers: d.speechLayers ?? 1, textLayers: d.textLayers ?? 1 };
+}
+
+/** The training loop shared by every task: train on the train split, evaluate on dev each epoch. */
+export async function fit<I extends Example>(task: TrainTask<I>, items: I[], labels: string[], cfgIn: Partial<TrainConfig>, o: TrainOptions): Promise<TrainState> {
   mkdirSync(o.runDir, { recursive: true });
   const lastDir = join(o.runDir, 'last');
   let state: TrainState;
-  const cfg: TrainConfig = { ...TRAIN_DEFAULTS, ...cfgIn, crab: { ...TRAIN_DEFAULTS.crab, ...cfgIn.crab } };
-  const trainItems = features.items.filter((i) => i.split === 'train');
-  const devItems = features.items.filter((i) => i.split === 'dev');
+  const cfg = resolveTrainConfig(cfgIn);
+  const trainItems = items.filter((i) => i.split === 'train');
+  const devItems = items.filter((i) => i.split === 'dev');
   if (!trainItems.length) throw new Error('train: the training split is empty');
   if (!devItems.length) throw new Error('train: the dev split is empty (needed for evaluation and the best checkpoint)');
   const C = labels.length;
-  const crab = new Crab({ ...cfg.crab, speechDim: features.speechDim, textDim: features.textDim, numClasses: C }, cfg.seed);
-  const head = crab.parameters();
-  const opt = new AdamW([{ params: head, lr: cfg.lr, name: 'head' }], { weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm || undefined });
+  const { crab, module } = task;
+  const opt = new AdamW(task.groups, { weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm || undefined });
+  const restoreRngs = (s: number[][]): void => task.rngs.forEach((r, i) => (r.state = s[i]!));
   if (o.resume && existsSync(join(lastDir, 'state.json'))) {
     state = readState<TrainState>(lastDir);
-    loadCheckpoint(lastDir, crab, opt);
-    crab._rng.state = state.rng;
+    loadCheckpoint(lastDir, module, opt);
+    restoreRngs(state.rngs);
   } else {
-    state = { config: cfg, labels, speechDim: features.speechDim, textDim: features.textDim, epoch: 0, stepInEpoch: 0, globalStep: 0, rng: crab._rng.state, best: null, history: [], encoders: o.encoders };
+    state = { config: cfg, labels, ...task.dims, epoch: 0, stepInEpoch: 0, globalStep: 0, rngs: task.rngs.map((r) => r.state), best: null, history: [], encoders: o.encoders };
   }
   const weights = cfg.classWeighting ? fromArray(classWeights(trainItems.map((i) => i.label), C, { names: labels })) : null;
   const stepsPerEpoch = Math.ceil(trainItems.length / cfg.batchSize);
   const totalSteps = Math.ceil((stepsPerEpoch * cfg.epochs) / cfg.accumulation);
   const log = (rec: object): void => appendFileSync(join(o.runDir, 'log.jsonl'), `${JSON.stringify(rec)}\n`);
+  const exportFilter = (n: string): boolean => Crab.isTrainingOnly(n);
   let interrupted = false;
   const onSigint = (): void => {
     interrupted = true;
@@ -155,7 +225,7 @@ export async function train(features: FeatureSet, labels: string[], cfgIn: Parti
   try {
     for (let epoch = state.epoch; epoch < cfg.epochs; epoch++) {
       const t0 = performance.now();
-      crab.train();
+      module.train();
       // The order of an epoch depends only on (seed, epoch), so a resumed run sees the same batches.
       const order = shuffle(trainItems.length, new Rng(cfg.seed * 1000003 + epoch));
       const bar = o.quiet ? null : new Progress(`epoch ${epoch + 1}/${cfg.epochs}`, stepsPerEpoch);
@@ -165,9 +235,8 @@ export async function train(features: FeatureSet, labels: string[], cfgIn: Parti
         const batch = order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((k) => trainItems[k]!);
         const loss = await scope(async () => {
           const l = tidy(() => {
-            const b = makeBatch(batch, features.speechDim, features.textDim);
-            const out = crab.forward(b, true);
-            const parts = crab.loss(out, b.labels, weights);
+            const out = crab.forward(task.input(batch), true);
+            const parts = crab.loss(out, fromArray(batch.map((i) => i.label), [batch.length], 'i32'), weights);
             const total = cfg.accumulation > 1 ? scale(parts.total, 1 / cfg.accumulation) : parts.total;
             total.backward();
             return parts.total;
@@ -191,26 +260,26 @@ export async function train(features: FeatureSet, labels: string[], cfgIn: Parti
         bar?.update(s + 1, { loss, lr: opt.groups[0]!.currentLr });
         log({ type: 'step', epoch: epoch + 1, step: state.globalStep, loss, lr: opt.groups[0]!.currentLr });
         if (interrupted || state.globalStep === o.stopAfterSteps) {
-          state.rng = crab._rng.state;
+          state.rngs = task.rngs.map((r) => r.state);
           state.epoch = epoch;
-          await saveCheckpoint(lastDir, crab, opt, state);
+          await saveCheckpoint(lastDir, module, opt, state);
           throw new InterruptedError(`interrupted: saved to ${lastDir}; continue with --resume`);
         }
       }
-      const dev = (await evaluate(crab, devItems, features.speechDim, features.textDim, C)).metrics;
+      const dev = (await evaluateTask(task, devItems, C)).metrics;
       const rec: EpochRecord = { epoch: epoch + 1, trainLoss: lossN ? lossSum / lossN : NaN, dev, lr: opt.groups[0]!.currentLr, seconds: (performance.now() - t0) / 1000 };
       state.history.push(rec);
       log({ type: 'epoch', ...rec });
       if (!o.quiet) process.stderr.write(`epoch ${epoch + 1}: train loss ${rec.trainLoss.toFixed(4)}  dev WA ${(100 * dev.accuracy).toFixed(1)}  UA ${(100 * dev.uar).toFixed(1)}  macro-F1 ${(100 * dev.macroF1).toFixed(1)}\n`);
       state.epoch = epoch + 1;
       state.stepInEpoch = 0;
-      state.rng = crab._rng.state;
+      state.rngs = task.rngs.map((r) => r.state);
       const value = dev[cfg.bestMetric];
       if (!state.best || value > state.best.value) {
         state.best = { metric: cfg.bestMetric, value, epoch: epoch + 1 };
-        await saveCheckpoint(join(o.runDir, 'best'), crab, null, state, Crab.isTrainingOnly);
+        await saveCheckpoint(join(o.runDir, 'best'), module, null, state, exportFilter);
       }
-      await saveCheckpoint(lastDir, crab, opt, state);
+      await saveCheckpoint(lastDir, module, opt, state);
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
@@ -230,11 +299,15 @@ function shuffle(n: number, rng: Rng): number[] {
   return a;
 }
 
-/** Loads the best checkpoint of a run for evaluation or prediction. */
+/**
+ * Loads the best checkpoint of a head-only run (frozen encoders). Fine-tuned runs also hold
+ * their encoders: load those with `loadRun` (predict.ts).
+ */
 export function loadBest(runDir: string): { crab: Crab; state: TrainState } {
   const dir = join(runDir, 'best');
   const state = readState<TrainState>(dir);
-  const crab = new Crab({ ...state.config.crab, speechDim: state.speechDim, textDim: state.textDim, numClasses: state.labels.length, mlcsLayers: [] }, state.config.seed);
+  if (state.config.finetune) throw new Error(`${runDir}: a fine-tuned run (its checkpoint holds the encoders too); load it with loadRun`);
+  const crab = headFor(resolveTrainConfig(state.config), state, state.labels.length, true);
   loadCheckpoint(dir, crab);
   return { crab: crab.eval(), state };
 }
