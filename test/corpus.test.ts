@@ -89,3 +89,34 @@ describe('iemocap cross-validation', () => {
     expect(readdirSync(cache).filter((f) => f.endsWith('.safetensors'))).toHaveLength(1); // one cache for both folds
   });
 });
+
+describe('fine-tuning on a real-corpus layout', () => {
+  it('finetune: WAV files read per batch, Hugging Face folders as encoders, layer-weighted sum; an unreadable file stops with its id', async () => {
+    const { trainEndToEnd, encodersFor, loadRun, evaluateRun } = await import('../src/train/finetune.js');
+    const root = mkdtempSync(join(tmpdir(), 'corpus-ft-'));
+    const utts = syntheticCorpus({ condition: 'acted', size: 32, seed: 3 });
+    const rows = ['path,text,label,speaker,split'];
+    mkdirSync(join(root, 'wav'));
+    for (const u of utts) {
+      writeFileSync(join(root, 'wav', `${u.id}.wav`), encodeWav16(u.audio!, 16000));
+      rows.push(`wav/${u.id}.wav,${u.text},${SYNTHETIC_LABELS[u.label]},${u.speaker},${u.split}`);
+    }
+    writeFileSync(join(root, 'manifest.csv'), rows.join('\n'));
+    const rob = tinyRobertaFolder(root);
+    const spec = { kind: 'hf' as const, wavlm: join(fx, 'wavlm', 'large'), roberta: rob, maxSeconds: 12, normalize: true };
+    const ds = loadManifest(join(root, 'manifest.csv'), { labels: [...SYNTHETIC_LABELS] });
+    expect(ds.utterances.every((u) => !u.audio && u.audioPath)).toBe(true);
+    const cfg = { crab: { hidden: 8, fusionHidden: 8, contrastiveDim: 8 }, epochs: 2, batchSize: 8, layerWeightedSum: true };
+    const st = await trainEndToEnd(ds.utterances, [...SYNTHETIC_LABELS], cfg, { runDir: join(root, 'run'), quiet: true, encoders: spec }, encodersFor(spec));
+    expect(st.speechLayers).toBe(3); // the fixture WavLM-large: 2 layers + the input of layer 0
+    expect(st.textLayers).toBe(3);
+    const run = loadRun(join(root, 'run'));
+    const dev = await evaluateRun(run, ds.utterances.filter((u) => u.split === 'dev'));
+    expect(dev.macroF1).toBeCloseTo(st.best!.value, 6);
+
+    writeFileSync(join(root, 'wav', 'broken.wav'), Buffer.from('RIFF....WAVEdata'));
+    const broken = { ...ds.utterances[0]!, id: 'broken-1', audioPath: join(root, 'wav', 'broken.wav') };
+    await expect(trainEndToEnd([broken, ...ds.utterances], [...SYNTHETIC_LABELS], { ...cfg, epochs: 1 }, { runDir: join(root, 'run2'), quiet: true, encoders: spec }, encodersFor(spec)))
+      .rejects.toThrow(/utterance broken-1: .*broken\.wav.*crab data check/);
+  });
+});

@@ -3,22 +3,31 @@
 // 8 query rows × 32 keys by one 8-invocation workgroup, the way matmul.subgroup shares loads:
 //   scores: lane l owns keys 4l..4l+3 of the block; per 4 dims it loads those keys' 4×4 values
 //           from Kᵀ (pre-transposed [B·H, Dh, Sp], Sp a multiple of 32) and gets each query
-//           row's 4 values from the lane that loaded them (subgroupShuffle), so every load
+//           row's 4 values from the lane that loaded them (subgroupBroadcast), so every load
 //           feeds 8 rows;
 //   softmax: per row, subgroupMax / subgroupAdd over the 8 lanes update the running max m and
 //           sum l; the block's scores become probabilities in place;
 //   P·V:    lane l owns Dh/8 contiguous dims of the output (NC = Dh/32 vec4); per key it loads
 //           its slice of v once and adds it to 8 rows, each weighted by that row's probability
 //           shuffled from the lane that owns the key.
+// Why broadcast in one place and shuffle in the other: broadcasts need a constant lane, and
+// unrolling the P·V loop over 8 constant lanes made lavapipe compile for ~15 s per entry point
+// (vs ~3 s); in the score loop the broadcasts are 2× faster than shuffles and cheap to compile.
 // On lavapipe a storage load costs about as much as a multiply-add, so sharing loads is what
 // makes this fast; workgroup memory and barriers are slow there, so none are used.
 // A row whose keys are all masked gives O = 0 and lse = −FLT_MAX, as in attention.wgsl.
-// The backward reuses attention.wgsl's row_dot, dq and dkv (same O and lse).
+// Backward (P recomputed from the saved lse; Dr_i = Σ_d dO_id·O_id from attention.wgsl's row_dot):
+//   dq:  8 query rows × 32-key blocks: S = Q·Kᵀ and dP = dO·Vᵀ as above (Kᵀ, Vᵀ transposed),
+//        dS = P ⊙ (dP − Dr); dQ += scale · dS·K, with dS shuffled like P (and written out as
+//        d(bias) when the bias needs a gradient);
+//   dkv: the mirror, 8 keys × 32-query blocks: Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ (Qᵀ, dOᵀ transposed),
+//        dV += Pᵀ·dO, dK += scale · dSᵀ·Q.
 enable subgroups;
 struct Params {
   B: u32, H: u32, T: u32, S: u32,
   Dh: u32, hasBias: u32, hasMask: u32, Sp: u32,
-  biasB: u32, biasH: u32, scale: f32, blocksT: u32,
+  biasB: u32, biasH: u32, scale: f32, blocks: u32,   // blocks of 8 rows per (b, h): queries, or keys in dkv
+  Tp: u32, wantBiasGrad: u32, lanes: u32, _p1: u32,   // lanes = 8: a uniform, so the compiler keeps the lane loop rolled
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> q: array<vec4f>;
@@ -28,6 +37,17 @@ struct Params {
 @group(0) @binding(5) var<storage, read> mask: array<f32>;
 @group(0) @binding(6) var<storage, read_write> o: array<vec4f>;
 @group(0) @binding(7) var<storage, read_write> lse: array<f32>;
+// backward
+@group(0) @binding(8) var<storage, read> k: array<vec4f>;
+@group(0) @binding(9) var<storage, read> dO: array<vec4f>;
+@group(0) @binding(10) var<storage, read> vT: array<vec4f>;   // [B·H, Dh, Sp]
+@group(0) @binding(11) var<storage, read> qT: array<vec4f>;   // [B·H, Dh, Tp]
+@group(0) @binding(12) var<storage, read> dOT: array<vec4f>;  // [B·H, Dh, Tp]
+@group(0) @binding(13) var<storage, read> Dr: array<f32>;
+@group(0) @binding(14) var<storage, read_write> dQ: array<vec4f>;
+@group(0) @binding(15) var<storage, read_write> dBias: array<f32>;
+@group(0) @binding(14) var<storage, read_write> dK: array<vec4f>;
+@group(0) @binding(15) var<storage, read_write> dV: array<vec4f>;
 override NC: u32 = 2u;   // vec4 chunks of an output row per lane: Dh / 32 (1..4)
 const NEG_INF = bitcast<f32>(0xff7fffffu);
 
@@ -46,42 +66,101 @@ fn biasAt(b: u32, h: u32, t: u32, j: u32) -> f32 {
   return bias[b * p.biasB + h * p.biasH + t * p.S + j];
 }
 
-// acc[r·4 + c] += P[r, j..j+3] · v[j..j+3, this lane's chunk c], for the 8 rows r.
-fn pv(acc: ptr<function, array<vec4f, 32>>, w: array<vec4f, 8>, vRow: u32, j: u32, lane: u32) {
-  let n4 = p.Dh / 4u;
+// Four rows of a [·, Dh] operand (rows j..j+3, clamped to n) at this lane's NC chunks: [kk·4 + c].
+alias Quad = array<vec4f, 16>;
+
+// acc[r·4 + c] += Σ_kk w[r][kk] · x[kk·4 + c]: 8 rows × this lane's chunks, from 4 rows of x.
+fn pv(acc: ptr<function, array<vec4f, 32>>, w: Rows, x: Quad) {
   for (var kk = 0u; kk < 4u; kk++) {
-    let vb = (vRow + min(j + kk, p.S - 1u)) * n4 + lane * NC;   // past the end: weight 0
     for (var ch = 0u; ch < NC; ch++) {
-      let vv = v[vb + ch];
-      for (var r = 0u; r < 8u; r++) { (*acc)[r * 4u + ch] += w[r][kk] * vv; }
+      let xv = x[kk * 4u + ch];
+      for (var r = 0u; r < 8u; r++) { (*acc)[r * 4u + ch] += w[r][kk] * xv; }
     }
   }
 }
 
-// The 8 rows' probabilities for the keys of lane L, on every lane.
+// One step of 4 dims for 8 rows: lane r's `a` holds row r's 4 values (broadcast to every lane),
+// b0..b3 are those 4 dims of the transposed operand at this lane's 4 columns.
+fn step(s: Rows, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Rows {
+  var o = s;
+  o[0] += mac(subgroupBroadcast(a, 0u), b0, b1, b2, b3);
+  o[1] += mac(subgroupBroadcast(a, 1u), b0, b1, b2, b3);
+  o[2] += mac(subgroupBroadcast(a, 2u), b0, b1, b2, b3);
+  o[3] += mac(subgroupBroadcast(a, 3u), b0, b1, b2, b3);
+  o[4] += mac(subgroupBroadcast(a, 4u), b0, b1, b2, b3);
+  o[5] += mac(subgroupBroadcast(a, 5u), b0, b1, b2, b3);
+  o[6] += mac(subgroupBroadcast(a, 6u), b0, b1, b2, b3);
+  o[7] += mac(subgroupBroadcast(a, 7u), b0, b1, b2, b3);
+  return o;
+}
+
 alias Rows = array<vec4f, 8>;
-fn fromLane0(s: Rows) -> Rows { return Rows(subgroupBroadcast(s[0], 0u), subgroupBroadcast(s[1], 0u), subgroupBroadcast(s[2], 0u), subgroupBroadcast(s[3], 0u), subgroupBroadcast(s[4], 0u), subgroupBroadcast(s[5], 0u), subgroupBroadcast(s[6], 0u), subgroupBroadcast(s[7], 0u)); }
-fn fromLane1(s: Rows) -> Rows { return Rows(subgroupBroadcast(s[0], 1u), subgroupBroadcast(s[1], 1u), subgroupBroadcast(s[2], 1u), subgroupBroadcast(s[3], 1u), subgroupBroadcast(s[4], 1u), subgroupBroadcast(s[5], 1u), subgroupBroadcast(s[6], 1u), subgroupBroadcast(s[7], 1u)); }
-fn fromLane2(s: Rows) -> Rows { return Rows(subgroupBroadcast(s[0], 2u), subgroupBroadcast(s[1], 2u), subgroupBroadcast(s[2], 2u), subgroupBroadcast(s[3], 2u), subgroupBroadcast(s[4], 2u), subgroupBroadcast(s[5], 2u), subgroupBroadcast(s[6], 2u), subgroupBroadcast(s[7], 2u)); }
-fn fromLane3(s: Rows) -> Rows { return Rows(subgroupBroadcast(s[0], 3u), subgroupBroadcast(s[1], 3u), subgroupBroadcast(s[2], 3u), subgroupBroadcast(s[3], 3u), subgroupBroadcast(s[4], 3u), subgroupBroadcast(s[5], 3u), subgroupBroadcast(s[6], 3u), subgroupBroadcast(s[7], 3u)); }
-fn fromLane4(s: Rows) -> Rows { return Rows(subgroupBroadcast(s[0], 4u), subgroupBroadcast(s[1], 4u), subgroupBroadcast(s[2], 4u), subgroupBroadcast(s[3], 4u), subgroupBroadcast(s[4], 4u), subgroupBroadcast(s[5], 4u), subgroupBroadcast(s[6], 4u), subgroupBroadcast(s[7], 4u)); }
-fn fromLane5(s: Rows) -> Rows { return Rows(subgroupBroadcast(s[0], 5u), subgroupBroadcast(s[1], 5u), subgroupBroadcast(s[2], 5u), subgroupBroadcast(s[3], 5u), subgroupBroadcast(s[4], 5u), subgroupBroadcast(s[5], 5u), subgroupBroadcast(s[6], 5u), subgroupBroadcast(s[7], 5u)); }
-fn fromLane6(s: Rows) -> Rows { return Rows(subgroupBroadcast(s[0], 6u), subgroupBroadcast(s[1], 6u), subgroupBroadcast(s[2], 6u), subgroupBroadcast(s[3], 6u), subgroupBroadcast(s[4], 6u), subgroupBroadcast(s[5], 6u), subgroupBroadcast(s[6], 6u), subgroupBroadcast(s[7], 6u)); }
-fn fromLane7(s: Rows) -> Rows { return Rows(subgroupBroadcast(s[0], 7u), subgroupBroadcast(s[1], 7u), subgroupBroadcast(s[2], 7u), subgroupBroadcast(s[3], 7u), subgroupBroadcast(s[4], 7u), subgroupBroadcast(s[5], 7u), subgroupBroadcast(s[6], 7u), subgroupBroadcast(s[7], 7u)); }
+// The 8 rows' values for the 4 columns of lane `src`, on every lane.
+fn fromLane(s: Rows, src: u32) -> Rows {
+  var o = Rows();
+  for (var r = 0u; r < 8u; r++) { o[r] = subgroupShuffle(s[r], src); }
+  return o;
+}
+
+// Rows j..j+3 (clamped to n − 1; their weights are 0) of a [B·H·n, Dh] operand at this lane's chunks.
+fn quadV(row0: u32, j: u32, n: u32, lane: u32) -> Quad {
+  var o = Quad();
+  for (var kk = 0u; kk < 4u; kk++) {
+    let b = (row0 + min(j + kk, n - 1u)) * (p.Dh / 4u) + lane * NC;
+    for (var ch = 0u; ch < NC; ch++) { o[kk * 4u + ch] = v[b + ch]; }
+  }
+  return o;
+}
+fn quadK(row0: u32, j: u32, n: u32, lane: u32) -> Quad {
+  var o = Quad();
+  for (var kk = 0u; kk < 4u; kk++) {
+    let b = (row0 + min(j + kk, n - 1u)) * (p.Dh / 4u) + lane * NC;
+    for (var ch = 0u; ch < NC; ch++) { o[kk * 4u + ch] = k[b + ch]; }
+  }
+  return o;
+}
+fn quadQ(row0: u32, j: u32, n: u32, lane: u32) -> Quad {
+  var o = Quad();
+  for (var kk = 0u; kk < 4u; kk++) {
+    let b = (row0 + min(j + kk, n - 1u)) * (p.Dh / 4u) + lane * NC;
+    for (var ch = 0u; ch < NC; ch++) { o[kk * 4u + ch] = q[b + ch]; }
+  }
+  return o;
+}
+fn quadDO(row0: u32, j: u32, n: u32, lane: u32) -> Quad {
+  var o = Quad();
+  for (var kk = 0u; kk < 4u; kk++) {
+    let b = (row0 + min(j + kk, n - 1u)) * (p.Dh / 4u) + lane * NC;
+    for (var ch = 0u; ch < NC; ch++) { o[kk * 4u + ch] = dO[b + ch]; }
+  }
+  return o;
+}
+
+// Block coordinates: which (b·H + h) and which 8 rows (queries, or keys in dkv) this workgroup owns.
+struct Block { bh: u32, r0: u32, b: u32, h: u32 }
+fn block(wid: vec3u, nwg: vec3u) -> Block {
+  let blk = min(wid.x + wid.y * nwg.x, p.B * p.H * p.blocks - 1u);
+  let bh = blk / p.blocks;
+  return Block(bh, (blk % p.blocks) * 8u, bh / p.H, bh % p.H);
+}
+
+// Query t's scores against this lane's 4 keys jl..jl+3, scaled, with the bias.
+fn scaled(sr: vec4f, b: u32, h: u32, t: u32, jl: u32) -> vec4f {
+  return sr * p.scale + vec4f(biasAt(b, h, t, jl), biasAt(b, h, t, jl + 1u), biasAt(b, h, t, jl + 2u), biasAt(b, h, t, jl + 3u));
+}
+fn keysValid(b: u32, jl: u32) -> vec4<bool> {
+  return vec4<bool>(keyValid(b, jl), keyValid(b, jl + 1u), keyValid(b, jl + 2u), keyValid(b, jl + 3u));
+}
 
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(subgroup_invocation_id) lane: u32) {
-  let blk = wid.x + wid.y * nwg.x;          // (b·H + h)·blocksT + block
-  if (blk >= p.B * p.H * p.blocksT) { return; }   // uniform over the workgroup
-  let bh = blk / p.blocksT;
-  let t0 = (blk % p.blocksT) * 8u;
-  let b = bh / p.H;
-  let h = bh % p.H;
+  let c = block(wid, nwg);
+  let t0 = c.r0;
   let n4 = p.Dh / 4u;
   let Sp4 = p.Sp / 4u;
-  let qBase = (bh * p.T + min(t0 + lane, p.T - 1u)) * n4;   // this lane loads row t0 + lane of Q
-  let kBase = bh * p.Dh * Sp4;
+  let qBase = (c.bh * p.T + min(t0 + lane, p.T - 1u)) * n4;   // this lane loads row t0 + lane of Q
+  let kBase = c.bh * p.Dh * Sp4;
   var m: array<f32, 8>;
   var l: array<f32, 8>;
   var acc: array<vec4f, 32>;                 // [row r][chunk c] at r·4 + c
@@ -90,57 +169,132 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 
   for (var j0 = 0u; j0 < p.S; j0 += 32u) {
     let jl = j0 + 4u * lane;                 // this lane's 4 keys
-    var s: Rows;
-    for (var r = 0u; r < 8u; r++) { s[r] = vec4f(0.0); }
+    var s = Rows();
     for (var d4 = 0u; d4 < n4; d4++) {
-      let a = q[qBase + d4];
       let kb = kBase + 4u * d4 * Sp4 + jl / 4u;
-      let k0 = kT[kb];
-      let k1 = kT[kb + Sp4];
-      let k2 = kT[kb + 2u * Sp4];
-      let k3 = kT[kb + 3u * Sp4];
-      s[0] += mac(subgroupBroadcast(a, 0u), k0, k1, k2, k3);
-      s[1] += mac(subgroupBroadcast(a, 1u), k0, k1, k2, k3);
-      s[2] += mac(subgroupBroadcast(a, 2u), k0, k1, k2, k3);
-      s[3] += mac(subgroupBroadcast(a, 3u), k0, k1, k2, k3);
-      s[4] += mac(subgroupBroadcast(a, 4u), k0, k1, k2, k3);
-      s[5] += mac(subgroupBroadcast(a, 5u), k0, k1, k2, k3);
-      s[6] += mac(subgroupBroadcast(a, 6u), k0, k1, k2, k3);
-      s[7] += mac(subgroupBroadcast(a, 7u), k0, k1, k2, k3);
+      s = step(s, q[qBase + d4], kT[kb], kT[kb + Sp4], kT[kb + 2u * Sp4], kT[kb + 3u * Sp4]);
     }
-    let valid = vec4<bool>(keyValid(b, jl), keyValid(b, jl + 1u), keyValid(b, jl + 2u), keyValid(b, jl + 3u));
+    let valid = keysValid(c.b, jl);
     for (var r = 0u; r < 8u; r++) {
-      let t = min(t0 + r, p.T - 1u);
-      let sr = s[r] * p.scale + vec4f(biasAt(b, h, t, jl), biasAt(b, h, t, jl + 1u), biasAt(b, h, t, jl + 2u), biasAt(b, h, t, jl + 3u));
+      let sr = scaled(s[r], c.b, c.h, min(t0 + r, p.T - 1u), jl);
       let big = select(vec4f(NEG_INF), sr, valid);
       let mNew = max(m[r], subgroupMax(max(max(big.x, big.y), max(big.z, big.w))));
-      let c = exp(m[r] - mNew);              // 1 while every key so far is masked (acc, l are 0)
+      let cr = exp(m[r] - mNew);             // 1 while every key so far is masked (acc, l are 0)
       let pr = select(vec4f(0.0), exp(sr - mNew), valid);
-      l[r] = l[r] * c + subgroupAdd(pr.x + pr.y + pr.z + pr.w);
+      l[r] = l[r] * cr + subgroupAdd(pr.x + pr.y + pr.z + pr.w);
       m[r] = mNew;
       s[r] = pr;
-      for (var ch = 0u; ch < NC; ch++) { acc[r * 4u + ch] *= c; }
+      for (var ch = 0u; ch < NC; ch++) { acc[r * 4u + ch] *= cr; }
     }
-    // P·V, four keys at a time, from the lane that owns them (broadcast with a constant lane:
-    // subgroupShuffle with a loop variable is twice as slow on lavapipe).
-    let vRow = bh * p.S;
-    pv(&acc, fromLane0(s), vRow, j0, lane);
-    pv(&acc, fromLane1(s), vRow, j0 + 4u, lane);
-    pv(&acc, fromLane2(s), vRow, j0 + 8u, lane);
-    pv(&acc, fromLane3(s), vRow, j0 + 12u, lane);
-    pv(&acc, fromLane4(s), vRow, j0 + 16u, lane);
-    pv(&acc, fromLane5(s), vRow, j0 + 20u, lane);
-    pv(&acc, fromLane6(s), vRow, j0 + 24u, lane);
-    pv(&acc, fromLane7(s), vRow, j0 + 28u, lane);
+    // P·V, four keys at a time, from the lane that owns them.
+    let vRow = c.bh * p.S;
+    for (var src = 0u; src < p.lanes; src++) { pv(&acc, fromLane(s, src), quadV(vRow, j0 + 4u * src, p.S, lane)); }
   }
 
   for (var r = 0u; r < 8u; r++) {
     if (t0 + r >= p.T) { break; }
     let inv = select(0.0, 1.0 / l[r], l[r] > 0.0);
-    let ob = (bh * p.T + t0 + r) * n4 + lane * NC;
+    let ob = (c.bh * p.T + t0 + r) * n4 + lane * NC;
     for (var ch = 0u; ch < NC; ch++) { o[ob + ch] = acc[r * 4u + ch] * inv; }
   }
   if (t0 + lane < p.T) {
-    lse[bh * p.T + t0 + lane] = select(NEG_INF, m[lane] + log(l[lane]), l[lane] > 0.0);
+    lse[c.bh * p.T + t0 + lane] = select(NEG_INF, m[lane] + log(l[lane]), l[lane] > 0.0);
+  }
+}
+
+@compute @workgroup_size(8)
+fn dq(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+      @builtin(subgroup_invocation_id) lane: u32) {
+  let c = block(wid, nwg);
+  let t0 = c.r0;
+  let n4 = p.Dh / 4u;
+  let Sp4 = p.Sp / 4u;
+  let mine = (c.bh * p.T + min(t0 + lane, p.T - 1u)) * n4;   // row t0 + lane of Q and dO
+  let tBase = c.bh * p.Dh * Sp4;
+  var L: array<f32, 8>;
+  var D: array<f32, 8>;
+  for (var r = 0u; r < 8u; r++) {
+    let i = c.bh * p.T + min(t0 + r, p.T - 1u);
+    L[r] = lse[i];
+    D[r] = Dr[i];
+  }
+  var acc: array<vec4f, 32>;
+  for (var i = 0u; i < 32u; i++) { acc[i] = vec4f(0.0); }
+  for (var j0 = 0u; j0 < p.S; j0 += 32u) {
+    let jl = j0 + 4u * lane;
+    var s = Rows();
+    var dp = Rows();
+    for (var d4 = 0u; d4 < n4; d4++) {
+      let kb = tBase + 4u * d4 * Sp4 + jl / 4u;
+      s = step(s, q[mine + d4], kT[kb], kT[kb + Sp4], kT[kb + 2u * Sp4], kT[kb + 3u * Sp4]);
+      dp = step(dp, dO[mine + d4], vT[kb], vT[kb + Sp4], vT[kb + 2u * Sp4], vT[kb + 3u * Sp4]);
+    }
+    let valid = keysValid(c.b, jl);
+    for (var r = 0u; r < 8u; r++) {
+      let t = min(t0 + r, p.T - 1u);
+      let pr = select(vec4f(0.0), exp(scaled(s[r], c.b, c.h, t, jl) - L[r]), valid);
+      s[r] = pr * (dp[r] - D[r]);            // dS
+      if (p.wantBiasGrad == 1u && t0 + r < p.T) {
+        let base = (c.bh * p.T + t) * p.S;
+        for (var kk = 0u; kk < 4u; kk++) { if (jl + kk < p.S) { dBias[base + jl + kk] = s[r][kk]; } }
+      }
+    }
+    let kRow = c.bh * p.S;
+    for (var src = 0u; src < p.lanes; src++) { pv(&acc, fromLane(s, src), quadK(kRow, j0 + 4u * src, p.S, lane)); }
+  }
+  for (var r = 0u; r < 8u; r++) {
+    if (t0 + r >= p.T) { break; }
+    let ob = (c.bh * p.T + t0 + r) * n4 + lane * NC;
+    for (var ch = 0u; ch < NC; ch++) { dQ[ob + ch] = acc[r * 4u + ch] * p.scale; }
+  }
+}
+
+@compute @workgroup_size(8)
+fn dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+       @builtin(subgroup_invocation_id) lane: u32) {
+  let c = block(wid, nwg);
+  let j0 = c.r0;                             // this workgroup's 8 keys
+  let n4 = p.Dh / 4u;
+  let Tp4 = p.Tp / 4u;
+  let mine = (c.bh * p.S + min(j0 + lane, p.S - 1u)) * n4;   // key j0 + lane of K and V
+  let tBase = c.bh * p.Dh * Tp4;
+  var keyOk: array<bool, 8>;
+  for (var r = 0u; r < 8u; r++) { keyOk[r] = keyValid(c.b, j0 + r); }
+  var dv: array<vec4f, 32>;
+  var dk: array<vec4f, 32>;
+  for (var i = 0u; i < 32u; i++) { dv[i] = vec4f(0.0); dk[i] = vec4f(0.0); }
+  for (var i0 = 0u; i0 < p.T; i0 += 32u) {
+    let il = i0 + 4u * lane;                 // this lane's 4 queries
+    var s = Rows();
+    var dp = Rows();
+    for (var d4 = 0u; d4 < n4; d4++) {
+      let qb = tBase + 4u * d4 * Tp4 + il / 4u;
+      s = step(s, k[mine + d4], qT[qb], qT[qb + Tp4], qT[qb + 2u * Tp4], qT[qb + 3u * Tp4]);
+      dp = step(dp, v[mine + d4], dOT[qb], dOT[qb + Tp4], dOT[qb + 2u * Tp4], dOT[qb + 3u * Tp4]);
+    }
+    let rowOf = c.bh * p.T;
+    let qi = vec4u(min(il, p.T - 1u), min(il + 1u, p.T - 1u), min(il + 2u, p.T - 1u), min(il + 3u, p.T - 1u));
+    let Lq = vec4f(lse[rowOf + qi.x], lse[rowOf + qi.y], lse[rowOf + qi.z], lse[rowOf + qi.w]);
+    let Dq = vec4f(Dr[rowOf + qi.x], Dr[rowOf + qi.y], Dr[rowOf + qi.z], Dr[rowOf + qi.w]);
+    let qOk = vec4u(il, il + 1u, il + 2u, il + 3u) < vec4u(p.T);
+    for (var r = 0u; r < 8u; r++) {
+      let j = min(j0 + r, p.S - 1u);
+      let sr = s[r] * p.scale + vec4f(biasAt(c.b, c.h, qi.x, j), biasAt(c.b, c.h, qi.y, j), biasAt(c.b, c.h, qi.z, j), biasAt(c.b, c.h, qi.w, j));
+      let pr = select(vec4f(0.0), exp(sr - Lq), qOk & vec4<bool>(keyOk[r]));
+      s[r] = pr;
+      dp[r] = pr * (dp[r] - Dq);            // dSᵀ
+    }
+    for (var src = 0u; src < p.lanes; src++) {
+      pv(&dv, fromLane(s, src), quadDO(rowOf, i0 + 4u * src, p.T, lane));
+      pv(&dk, fromLane(dp, src), quadQ(rowOf, i0 + 4u * src, p.T, lane));
+    }
+  }
+  for (var r = 0u; r < 8u; r++) {
+    if (j0 + r >= p.S) { break; }
+    let ob = (c.bh * p.S + j0 + r) * n4 + lane * NC;
+    for (var ch = 0u; ch < NC; ch++) {
+      dK[ob + ch] = dk[r * 4u + ch] * p.scale;
+      dV[ob + ch] = dv[r * 4u + ch];
+    }
   }
 }

@@ -16,11 +16,12 @@ function randT(shape: number[], seed: number, grad = true): Tensor {
   return t;
 }
 
-/** Times fwd+bwd of `f` (a scalar-valued closure) and records peak bytes above the baseline. */
+/** Times `f` (a scalar-valued closure) and its backward when it has one; records peak bytes above the baseline. */
 async function measure(rows: Row[], workload: string, impl: string, f: () => Tensor, leaves: Tensor[], reps: number): Promise<void> {
   const run = async (): Promise<void> => {
     tidy(() => {
-      f().backward();
+      const y = f();
+      if (y.requiresGrad) y.backward();
     });
     await sync();
     for (const l of leaves) {
@@ -55,9 +56,18 @@ export async function benchFused(opts: { quick?: boolean } = {}): Promise<void> 
     const bias = withBias ? randT([B, H, T, T], 4, false) : null;
     const w = `attention B${B} H${H} T=S=${T} Dh${D}${withBias ? ' +bias' : ''} fwd+bwd`;
     const r = T > 300 ? 1 : reps;
-    forceAttentionImpl('fused');
+    // The fused kernels a CPU adapter runs are the subgroup ones (attention.subgroup.wgsl).
+    forceAttentionImpl(deviceInfo().isCpu ? 'subgroup' : 'fused');
     await measure(rows, w, 'crab fused', () => sumAll(attention(q, k, v, { bias })), [q, k, v], r);
     await measure(rows, w, 'composed', () => sumAll(attentionComposed(q, k, v, { bias })), [q, k, v], r);
+    // Forward alone (inference: feature extraction), no gradients kept.
+    const wf = w.replace('fwd+bwd', 'fwd');
+    const frozen = [q, k, v].map((t) => {
+      t.requiresGrad = false;
+      return t;
+    });
+    await measure(rows, wf, 'crab fused', () => sumAll(attention(frozen[0]!, frozen[1]!, frozen[2]!, { bias })), [], r);
+    await measure(rows, wf, 'composed', () => sumAll(attentionComposed(frozen[0]!, frozen[1]!, frozen[2]!, { bias })), [], r);
     forceAttentionImpl(null);
     for (const t of [q, k, v, bias]) t?.dispose();
   }

@@ -47,12 +47,12 @@ export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, opts: Attenti
 /** The fused attention kernel. */
 export const attentionKernel = { stem: 'attention', source: attentionSource };
 
-/** The forward in blocks of 8 rows × 32 keys with loads shared through the subgroup (CPU adapters). */
+/** Forward and backward in blocks of 8 rows × 32 columns, loads shared through the subgroup (CPU adapters). */
 export const attentionSubgroupKernel = { stem: 'attention.subgroup', source: attentionSubgroupSource };
 
 /**
  * Which implementation runs attention: `fused` (one query row per invocation), `subgroup` (the
- * fused forward in 8×32 blocks sharing loads across lanes; same backward), or `composed`.
+ * same online softmax in 8×32 blocks sharing loads across lanes), or `composed`.
  */
 export type AttentionImpl = 'fused' | 'subgroup' | 'composed';
 let forcedImpl: AttentionImpl | null = null;
@@ -62,23 +62,24 @@ export function forceAttentionImpl(v: AttentionImpl | null): void {
 }
 
 /**
- * The implementation for a head size on this adapter (`needsGrad`: a backward will follow).
- * Measured on lavapipe (`npm run bench -- fused`): the one-row-per-invocation kernel loads the
- * same keys in every lane, which a CPU adapter serializes, so it is far slower there than the
- * composed path (whose matmuls share loads through the subgroup). CPU adapters therefore get
- * the subgroup forward, which shares loads the same way, when no gradient is needed, and the
- * composed path otherwise (the backward kernels are one row per invocation); GPUs get the fused
- * kernel, which never writes the T×S scores.
+ * The implementation for a problem on this adapter (`needsGrad`: a backward will follow).
+ * GPUs get the fused kernel, which never writes the T×S scores. On CPU adapters (lavapipe) the
+ * one-row-per-invocation kernel loads the same keys in every lane, which a CPU serializes, so
+ * they get the subgroup kernels, which share loads across lanes as the matmul does. Measured
+ * there (`npm run bench -- fused`, B4 H12 Dh64): the subgroup forward beats the composed path at
+ * every size, but forward+backward only on long sequences (2.5× at T = S = 750, 0.85× at 256),
+ * so training on short sequences stays composed.
  */
-export function attentionImpl(headDim: number, needsGrad = false): AttentionImpl {
+export function attentionImpl(headDim: number, needsGrad = false, T = 0, S = 0): AttentionImpl {
   if (!fusedAttentionSupports(headDim)) return 'composed';
   const sub = subgroupAttentionSupports(headDim);
   if (forcedImpl) return forcedImpl === 'subgroup' && !sub ? 'fused' : forcedImpl;
   if (!deviceInfo().isCpu) return 'fused';
-  return sub && !needsGrad ? 'subgroup' : 'composed';
+  if (!sub) return 'composed';
+  return needsGrad && T * S < 400 * 400 ? 'composed' : 'subgroup';
 }
 
-/** True when the subgroup forward applies: subgroups on the adapter and Dh a multiple of 32. */
+/** True when the subgroup kernels apply: subgroups on the adapter and Dh a multiple of 32. */
 export function subgroupAttentionSupports(headDim: number): boolean {
   return deviceInfo().hasSubgroups && headDim % 32 === 0 && headDim <= 128;
 }
@@ -101,7 +102,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== Dh || fmt(v.shape) !== fmt(k.shape)) {
     throw new Error(`attention: k ${fmt(k.shape)} and v ${fmt(v.shape)} must be [${B}, ${H}, S, ${Dh}] for q ${fmt(q.shape)}`);
   }
-  const impl = attentionImpl(Dh, isGradEnabled() && [q, k, v, opts.bias].some((t) => t?.requiresGrad));
+  const impl = attentionImpl(Dh, isGradEnabled() && [q, k, v, opts.bias].some((t) => t?.requiresGrad), T, S);
   if (impl === 'composed') return attentionComposed(q, k, v, opts);
   expectDType('attention', 'f32', q, k, v);
   const bias = opts.bias ?? null;
@@ -122,52 +123,86 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const o = new Tensor(q.shape, 'f32');
   const lse = new Tensor([B, H, T], 'f32');
   const wantBiasGrad = !!bias?.requiresGrad;
-  const params = (biasGrad: boolean): number[] | Array<number | { f: number }> => [
+  const params = (biasGrad: boolean): Array<number | { f: number }> => [
     B, H, T, S, Dh, bias ? 1 : 0, mask ? 1 : 0, biasGrad ? 1 : 0, biasB, biasH, f32(opts.scale ?? 1 / Math.sqrt(Dh)), 0,
   ];
   const dummy = q.buffer; // unused bindings still need a buffer; read-only aliasing is allowed
   const bb = bias ? bias.buffer : dummy;
   const mb = mask ? mask.buffer : dummy;
   const rows = B * H * T;
+  const inputs = bias ? [q, k, v, bias] : [q, k, v];
+  const scale = opts.scale ?? 1 / Math.sqrt(Dh);
+  let out: Tensor;
   if (impl === 'subgroup') {
-    // Kᵀ padded to whole 32-key blocks, so every lane's vec4 loads stay in bounds.
+    // Uniforms of attention.subgroup.wgsl: the shared 12 plus Sp, blocks, Tp, wantBiasGrad.
     const Sp = Math.ceil(S / 32) * 32;
-    const kT = noGrad(() => {
-      const t = permute(k, [0, 1, 3, 2]);
-      if (Sp === S) return t;
-      const padded = pad(t, [0, 0, 0, 0], [0, 0, 0, Sp - S]);
-      t.dispose();
-      return padded;
-    });
-    const blocksT = Math.ceil(T / 8);
-    const sp = params(false);
-    sp[7] = Sp;
-    sp[11] = blocksT;
-    dispatch(attentionSubgroupKernel, {
-      buffers: [q.buffer, kT.buffer, v.buffer, bb, mb, o.buffer, lse.buffer], params: sp, constants: { NC: Dh / 32 },
-      workgroups: grid(B * H * blocksT, 1), work: 6 * rows * S * Dh, // ≈ 10 GFLOP/s on lavapipe
-    });
+    const Tp = Math.ceil(T / 32) * 32;
+    const sub = (blocks: number, biasGrad: boolean): Array<number | { f: number }> => [
+      B, H, T, S, Dh, bias ? 1 : 0, mask ? 1 : 0, Sp, biasB, biasH, f32(scale), blocks, Tp, biasGrad ? 1 : 0, 8, 0,
+    ];
+    const run = (entry: string, blocks: number, buffers: Array<GPUBuffer | null>, biasGrad = false): void => dispatch(
+      { ...attentionSubgroupKernel, entry },
+      { buffers, params: sub(blocks, biasGrad), constants: { NC: Dh / 32 }, workgroups: grid(B * H * blocks, 1), work: 6 * rows * S * Dh }, // ≈ 10 GFLOP/s on lavapipe
+    );
+    const kT = transposedPadded(k, Sp);
+    run('main', Math.ceil(T / 8), [q.buffer, kT.buffer, v.buffer, bb, mb, o.buffer, lse.buffer]);
     kT.dispose();
+    out = record('attention', o, inputs, (g) => {
+      const Dr = rowDot(o, g, rows, Dh, params(false));
+      const dQ = new Tensor(q.shape, 'f32');
+      const dBiasFull = new Tensor(wantBiasGrad ? [B, H, T, S] : [1], 'f32');
+      const [kT2, vT] = [transposedPadded(k, Sp), transposedPadded(v, Sp)];
+      run('dq', Math.ceil(T / 8), [q.buffer, kT2.buffer, null, bb, mb, null, lse.buffer, k.buffer, g.buffer, vT.buffer, null, null, Dr.buffer, dQ.buffer, dBiasFull.buffer], wantBiasGrad);
+      kT2.dispose();
+      vT.dispose();
+      const [qT, gT] = [transposedPadded(q, Tp), transposedPadded(g, Tp)];
+      const dK = new Tensor(k.shape, 'f32');
+      const dV = new Tensor(v.shape, 'f32');
+      run('dkv', Math.ceil(S / 8), [q.buffer, null, v.buffer, bb, mb, null, lse.buffer, k.buffer, g.buffer, null, qT.buffer, gT.buffer, Dr.buffer, dK.buffer, dV.buffer]);
+      qT.dispose();
+      gT.dispose();
+      Dr.dispose();
+      const dBias = wantBiasGrad ? sumTo(dBiasFull, bias!.shape) : null;
+      if (!wantBiasGrad) dBiasFull.dispose();
+      return bias ? [dQ, dK, dV, dBias] : [dQ, dK, dV];
+    });
   } else {
     launch1d(attentionKernel, rows, [q.buffer, k.buffer, v.buffer, bb, mb, o.buffer, lse.buffer], params(false), undefined, 'main', 4 * rows * S * Dh * 50);
+    out = record('attention', o, inputs, (g) => {
+      const Dr = rowDot(o, g, rows, Dh, params(false));
+      const dQ = new Tensor(q.shape, 'f32');
+      // Without a bias gradient the dBias binding gets a 1-element placeholder (two writable
+      // bindings may not share a buffer).
+      const dBiasFull = new Tensor(wantBiasGrad ? [B, H, T, S] : [1], 'f32');
+      launch1d(attentionKernel, rows, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dQ.buffer, dBiasFull.buffer], params(wantBiasGrad), undefined, 'dq', 6 * rows * S * Dh * 50);
+      const dK = new Tensor(k.shape, 'f32');
+      const dV = new Tensor(v.shape, 'f32');
+      launch1d(attentionKernel, B * H * S, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dK.buffer, dV.buffer], params(false), undefined, 'dkv', 8 * rows * S * Dh * 50);
+      Dr.dispose();
+      const dBias = wantBiasGrad ? sumTo(dBiasFull, bias!.shape) : null;
+      if (!wantBiasGrad) dBiasFull.dispose();
+      return bias ? [dQ, dK, dV, dBias] : [dQ, dK, dV];
+    });
   }
-  const inputs = bias ? [q, k, v, bias] : [q, k, v];
-  const out = record('attention', o, inputs, (g) => {
-    const Dr = new Tensor([B, H, T], 'f32');
-    launch1d(attentionKernel, rows, [null, null, null, null, null, o.buffer, null, g.buffer, Dr.buffer], params(false), undefined, 'row_dot', rows * Dh * 100);
-    const dQ = new Tensor(q.shape, 'f32');
-    // Without a bias gradient the dBias binding gets a 1-element placeholder (two writable
-    // bindings may not share a buffer).
-    const dBiasFull = new Tensor(wantBiasGrad ? [B, H, T, S] : [1], 'f32');
-    launch1d(attentionKernel, rows, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dQ.buffer, dBiasFull.buffer], params(wantBiasGrad), undefined, 'dq', 6 * rows * S * Dh * 50);
-    const dK = new Tensor(k.shape, 'f32');
-    const dV = new Tensor(v.shape, 'f32');
-    launch1d(attentionKernel, B * H * S, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dK.buffer, dV.buffer], params(false), undefined, 'dkv', 8 * rows * S * Dh * 50);
-    Dr.dispose();
-    const dBias = wantBiasGrad ? sumTo(dBiasFull, bias!.shape) : null;
-    if (!wantBiasGrad) dBiasFull.dispose();
-    return bias ? [dQ, dK, dV, dBias] : [dQ, dK, dV];
-  });
   if (!out.requiresGrad) lse.dispose();
   return out;
+}
+
+/** Dr_i = Σ_d dO_id·O_id per query row (both backward paths). */
+function rowDot(o: Tensor, g: Tensor, rows: number, Dh: number, params: Array<number | { f: number }>): Tensor {
+  const Dr = new Tensor(o.shape.slice(0, 3), 'f32');
+  launch1d(attentionKernel, rows, [null, null, null, null, null, o.buffer, null, g.buffer, Dr.buffer], params, undefined, 'row_dot', rows * Dh * 100);
+  return Dr;
+}
+
+/** x [B, H, L, Dh] → xᵀ [B, H, Dh, Lp], zero-padded to Lp columns (no gradient recorded). */
+function transposedPadded(x: Tensor, Lp: number): Tensor {
+  return noGrad(() => {
+    const t = permute(x, [0, 1, 3, 2]);
+    const L = x.shape[2]!;
+    if (Lp === L) return t;
+    const padded = pad(t, [0, 0, 0, 0], [0, 0, 0, Lp - L]);
+    t.dispose();
+    return padded;
+  });
 }

@@ -90,7 +90,7 @@ describe('attention', () => {
   });
 });
 
-describe('attention, subgroup forward (8 rows × 32 keys per workgroup)', () => {
+describe('attention, subgroup kernels (8 rows × 32 columns per workgroup)', () => {
   beforeAll(() => forceAttentionImpl('subgroup'));
   afterAll(() => forceAttentionImpl('fused'));
   it('attention subgroup forward vs float64: ragged T and S, Dh 32/64/128, per-batch×head and broadcast bias, masks, a fully masked row', async () => {
@@ -120,7 +120,7 @@ describe('attention, subgroup forward (8 rows × 32 keys per workgroup)', () => 
       expectClose(got, want, 1e-5, 1e-4, `subgroup attention ${dims}`);
     }
   });
-  it('attention subgroup: gradients equal the composed path (bias with grad, mask, T=23, S=40, Dh=64)', async () => {
+  it('attention subgroup backward: gradients equal the composed path (bias with grad, mask, T=23, S=40, Dh=64); a fully masked item gives zeros', async () => {
     const [B, H, T, S, D] = [2, 2, 23, 40, 64];
     const make = (): Tensor[] => [leaf(randArray(B * H * T * D, 31), [B, H, T, D]), leaf(randArray(B * H * S * D, 32), [B, H, S, D]), leaf(randArray(B * H * S * D, 33), [B, H, S, D]), leaf(randArray(H * T * S, 34), [1, H, T, S])];
     const mask = fromArray(Array.from({ length: B * S }, (_, i) => (i % S >= S - 5 * (i < S ? 1 : 2) ? 1 : 0)), [B, S]);
@@ -133,5 +133,17 @@ describe('attention, subgroup forward (8 rows × 32 keys per workgroup)', () => 
     ya.backward(dy);
     yb.backward(dy);
     for (let i = 0; i < 4; i++) expectClose(await a[i]!.grad!.toArray(), await b[i]!.grad!.toArray(), 1e-5, 1e-4, `grad ${'qkvb'[i]}`);
+    // A fully masked item: zero output, zero and finite gradients (the composed path gives NaN there).
+    const c = make();
+    const all = fromArray(Array.from({ length: B * S }, (_, i) => (i >= S ? 1 : 0)), [B, S]);
+    const yc = attention(c[0]!, c[1]!, c[2]!, { bias: c[3], keyPaddingMask: all });
+    yc.backward(dy);
+    const half = B * H * T * D / 2;
+    expect((await yc.toArray()).slice(half).every((x) => x === 0)).toBe(true);
+    for (const t of c.slice(0, 3)) {
+      const g = await t.grad!.toArray();
+      expect(g.every(Number.isFinite)).toBe(true);
+      expect(g.slice(g.length / 2).every((x) => x === 0)).toBe(true);
+    }
   });
 });
