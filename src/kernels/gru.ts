@@ -10,9 +10,10 @@
  * @module
  */
 import source from '../../wgsl/gru.wgsl';
+import subgroupSource from '../../wgsl/gru.subgroup.wgsl';
 import { dispatch } from '../tensor/runtime.js';
 import { deviceInfo } from '../tensor/device.js';
-import { Tensor, record, fmt } from '../tensor/tensor.js';
+import { Tensor, record, fmt, noGrad } from '../tensor/tensor.js';
 import { expectDType } from './util.js';
 import { matmul } from './matmul.js';
 import { permute } from './copy.js';
@@ -20,6 +21,24 @@ import { sum } from './reduce.js';
 
 /** The GRU recurrence kernel. */
 export const gruKernel = { stem: 'gru', source };
+/** The recurrence with each step's W_hh product shared across 8 sequences (CPU adapters). */
+export const gruSubgroupKernel = { stem: 'gru.subgroup', source: subgroupSource };
+
+/** Which recurrence kernel runs: `subgroup` on CPU adapters with subgroups when H % 4 = 0. */
+export type GruImpl = 'plain' | 'subgroup';
+let forcedGru: GruImpl | null = null;
+/** Forces a recurrence kernel (tests, benchmarks); `null` restores the automatic choice. */
+export function forceGruImpl(v: GruImpl | null): void {
+  forcedGru = v;
+}
+/** The recurrence kernel for hidden size H on this adapter. */
+export function gruImpl(H: number): GruImpl {
+  const info = deviceInfo();
+  const sub = info.hasSubgroups && H % 4 === 0 && H / 4 <= info.limits.maxComputeInvocationsPerWorkgroup;
+  if (forcedGru) return forcedGru === 'subgroup' && !sub ? 'plain' : forcedGru;
+  return info.isCpu && sub ? 'subgroup' : 'plain';
+}
+
 /** Largest hidden size the kernel's workgroup memory holds. */
 export const GRU_MAX_HIDDEN = 512;
 
@@ -44,7 +63,7 @@ export function gruRecurrence(gi: Tensor, whh: Tensor, bhh: Tensor, lengths: Ten
   const H = H6 / 6;
   if (gi.ndim !== 3 || !Number.isInteger(H)) throw new Error(`gru: gi must be [B, T, 6H], got ${fmt(gi.shape)}`);
   if (fmt(whh.shape) !== fmt([6 * H, H]) || fmt(bhh.shape) !== fmt([6 * H])) throw new Error(`gru: W_hh ${fmt(whh.shape)} / b_hh ${fmt(bhh.shape)} must be [${6 * H}, ${H}] / [${6 * H}]`);
-  if (H > GRU_MAX_HIDDEN) throw new Error(`gru: hidden size ${H} is above the kernel's limit of ${GRU_MAX_HIDDEN}`);
+  if (gruImpl(H) === 'plain' && H > GRU_MAX_HIDDEN) throw new Error(`gru: hidden size ${H} is above the kernel's limit of ${GRU_MAX_HIDDEN}`);
   if (lengths.ndim !== 1 || lengths.shape[0] !== B) throw new Error(`gru: lengths ${fmt(lengths.shape)} must be [${B}]`);
   if (lengths.host) lengths.host.forEach((l, i) => {
     if (l < 1 || l > T) throw new Error(`gru: length ${l} of sequence ${i} is outside [1, ${T}]`);
@@ -55,6 +74,7 @@ export function gruRecurrence(gi: Tensor, whh: Tensor, bhh: Tensor, lengths: Ten
   const hN = new Tensor([2, B, H], 'f32');
   const params = [B, T, H];
   const work = 2 * 3 * 2 * B * T * H * H * 20;
+  if (gruImpl(H) === 'subgroup') return gruSubgroup(gi, whh, bhh, lengths, { out, saved, hprev, hN });
   const constants = { WG: gruWorkgroupSize(H) };
   dispatch(gruKernel, { buffers: [gi.buffer, whh.buffer, bhh.buffer, lengths.buffer, out.buffer, saved.buffer, hprev.buffer, hN.buffer], params, constants, workgroups: [B, 2], work });
   const res = record('gru', out, [gi, whh, bhh], (g) => {
@@ -63,16 +83,49 @@ export function gruRecurrence(gi: Tensor, whh: Tensor, bhh: Tensor, lengths: Ten
     dispatch({ ...gruKernel, entry: 'backward' }, {
       buffers: [g.buffer, whh.buffer, null, lengths.buffer, null, saved.buffer, hprev.buffer, null, dgi.buffer, dgh.buffer], params, constants, workgroups: [B, 2], work,
     });
-    const dghP = permute(dgh.reshape([B * T, 2, 3 * H]), [1, 0, 2]); // [2, B·T, 3H]
-    const hP = permute(hprev.reshape([B * T, 2, H]), [1, 0, 2]); // [2, B·T, H]
-    const dW = matmul(dghP, hP, { transA: true }).reshape([6 * H, H]);
-    const db = sum(dgh.reshape([B * T, 6 * H]), 0);
-    for (const t of [dgh, dghP, hP]) t.dispose();
-    return [dgi, dW, db];
+    return [dgi, ...hiddenWeightGrads(dgh, hprev, B, T, H)];
   });
   if (!res.requiresGrad) {
     saved.dispose();
     hprev.dispose();
   }
   return { out: res, hN };
+}
+
+/** dW_hh = dghᵀ·h_prev per direction (one batched matmul) and db_hh = Σ dgh; frees dgh. */
+function hiddenWeightGrads(dgh: Tensor, hprev: Tensor, B: number, T: number, H: number): Tensor[] {
+  const dghP = permute(dgh.reshape([B * T, 2, 3 * H]), [1, 0, 2]); // [2, B·T, 3H]
+  const hP = permute(hprev.reshape([B * T, 2, H]), [1, 0, 2]); // [2, B·T, H]
+  const dW = matmul(dghP, hP, { transA: true }).reshape([6 * H, H]);
+  const db = sum(dgh.reshape([B * T, 6 * H]), 0);
+  for (const t of [dgh, dghP, hP]) t.dispose();
+  return [dW, db];
+}
+
+/** The subgroup recurrence (`wgsl/gru.subgroup.wgsl`): a workgroup per 8 sequences and direction. */
+function gruSubgroup(gi: Tensor, whh: Tensor, bhh: Tensor, lengths: Tensor, o: { out: Tensor; saved: Tensor; hprev: Tensor; hN: Tensor }): { out: Tensor; hN: Tensor } {
+  const [B, T, H6] = gi.shape as [number, number, number];
+  const H = H6 / 6;
+  // Steps to walk: the longest sequence (all T when the lengths live only on the GPU).
+  const maxLen = lengths.host ? Math.max(...Array.from(lengths.host as ArrayLike<number>)) : T;
+  const params = [B, T, H, maxLen];
+  const constants = { WG: Math.ceil(H / 4 / 8) * 8 };
+  const workgroups: [number, number] = [Math.ceil(B / 8), 2];
+  const work = 2 * 3 * 2 * B * T * H * H * 2;
+  const whhT = noGrad(() => permute(whh.reshape([2, 3 * H, H]), [0, 2, 1])); // [2, H, 3H]
+  dispatch(gruSubgroupKernel, { buffers: [gi.buffer, whhT.buffer, bhh.buffer, lengths.buffer, o.out.buffer, o.saved.buffer, o.hprev.buffer, o.hN.buffer], params, constants, workgroups, work });
+  whhT.dispose();
+  const res = record('gru', o.out, [gi, whh, bhh], (g) => {
+    const dgi = new Tensor(gi.shape, 'f32');
+    const dgh = new Tensor(gi.shape, 'f32');
+    dispatch({ ...gruSubgroupKernel, entry: 'backward' }, {
+      buffers: [g.buffer, null, null, lengths.buffer, null, o.saved.buffer, o.hprev.buffer, null, whh.buffer, dgi.buffer, dgh.buffer], params, constants, workgroups, work,
+    });
+    return [dgi, ...hiddenWeightGrads(dgh, o.hprev, B, T, H)];
+  });
+  if (!res.requiresGrad) {
+    o.saved.dispose();
+    o.hprev.dispose();
+  }
+  return { out: res, hN: o.hN };
 }

@@ -1,6 +1,7 @@
 // BiGRU: PyTorch nn.GRU fixtures (plain and packed with ragged lengths), a plain-TS reference of
 // PyTorch's GRU equations, and finite differences for every parameter and the input.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { forceGruImpl, gruImpl, type GruImpl } from '../../src/kernels/gru.js';
 import { fromArray, Rng, Tensor } from '../../src/tensor/tensor.js';
 import { BiGRU } from '../../src/model/gru.js';
 import { Case } from '../fixture.js';
@@ -65,15 +66,22 @@ async function fixtureCase(name: string, lengths?: number[]): Promise<void> {
   }
 }
 
-describe('gru', () => {
-  it('gru matches nn.GRU (bidirectional), forward and every gradient', async () => {
+// Both recurrence kernels: gru.wgsl (GPUs) and gru.subgroup.wgsl (CPU adapters). The nn.GRU
+// fixtures have H = 5, which the subgroup kernel does not take (H % 4 ≠ 0), so there it falls
+// back to gru.wgsl; the subgroup kernel is held to the float64 reference, finite differences
+// and the composition below.
+for (const impl of ['plain', 'subgroup'] as GruImpl[]) describe(`gru (${impl} recurrence)`, () => {
+  beforeAll(() => forceGruImpl(impl));
+  afterAll(() => forceGruImpl(null));
+  it(`gru ${impl}: matches nn.GRU (bidirectional), forward and every gradient`, async () => {
     await fixtureCase('gru');
   });
-  it('gru matches packed nn.GRU with ragged, unsorted lengths; padded steps get no gradient', async () => {
+  it(`gru ${impl}: matches packed nn.GRU with ragged, unsorted lengths; padded steps get no gradient`, async () => {
     await fixtureCase('gru_packed', [3, 6, 1]);
   });
-  it('gru vs a plain-TS reference and finite differences, both directions, ragged lengths', async () => {
+  it(`gru ${impl}: vs a plain-TS reference and finite differences, both directions, ragged lengths`, async () => {
     const [B, T, I, H] = [2, 5, 3, 4];
+    expect(gruImpl(H)).toBe(impl);
     const lengths = [5, 2];
     const gru = new BiGRU(I, H, new Rng(7));
     const params = NAMES.map((n) => gru.namedParameters().get(n)!);
@@ -90,12 +98,9 @@ describe('gru', () => {
     expectClose(await x.grad!.toArray(), fd[0]!, 1e-5, 1e-3, 'grad x');
     for (let i = 0; i < params.length; i++) expectClose(await (params[i] as Tensor).grad!.toArray(), fd[i + 1]!, 1e-5, 1e-3, `grad ${NAMES[i]}`);
   });
-});
-
-describe('gru composed', () => {
-  it('gru fused equals the step-by-step composition of basic ops, forward and gradients', async () => {
+  it(`gru ${impl}: equals the step-by-step composition of basic ops, forward and gradients (11 sequences: two groups of 8)`, async () => {
     const { biGruComposed } = await import('../../src/model/gru.js');
-    const [B, T, I, H] = [3, 7, 5, 6];
+    const [B, T, I, H] = [11, 7, 5, 12];
     const gru = new BiGRU(I, H, new Rng(3));
     const xd = randArray(B * T * I, 4);
     const x1 = fromArray(xd, [B, T, I]);
@@ -112,5 +117,10 @@ describe('gru composed', () => {
     y2.backward(dy);
     expectClose(g1, await x2.grad!.toArray(), 1e-6, 1e-4, 'grad x');
     expectClose(w1, await gru.weight_hh_l0_reverse.grad!.toArray(), 1e-6, 1e-4, 'grad weight_hh_l0_reverse');
+    // Ragged lengths across both groups of 8, against the float64 reference.
+    const lengths = [7, 3, 5, 1, 7, 6, 2, 4, 7, 5, 3];
+    const pdata = await Promise.all(NAMES.map(async (n) => Float64Array.from(await gru.namedParameters().get(n)!.toArray())));
+    const ragged = gru.forward(fromArray(xd, [B, T, I]), lengths).output;
+    expectClose(await ragged.toArray(), gruRef(Float64Array.from(xd), pdata, B, T, I, H, lengths), 1e-6, 1e-5, 'ragged output');
   });
 });
