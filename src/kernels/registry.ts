@@ -17,10 +17,10 @@ import { im2colKernel } from './conv1d.js';
 import { embeddingKernel } from './embedding.js';
 import { dropoutKernel } from './dropout.js';
 import { adamwKernel } from './adamw.js';
-import { attentionKernel } from './attention.js';
+import { attentionKernel, attentionSubgroupKernel } from './attention.js';
 import { crossEntropyKernel } from './cross_entropy.js';
 import { contrastiveKernel } from './contrastive.js';
-import { gruKernel } from './gru.js';
+import { gruKernel, gruSubgroupKernel } from './gru.js';
 
 /** A registry row: the kernel, its entry points, and whether it needs the `subgroups` feature. */
 export interface KernelEntry {
@@ -47,7 +47,9 @@ export const KERNELS: KernelEntry[] = [
   { kernel: dropoutKernel, entries: ['main'] },
   { kernel: adamwKernel, entries: ['main'] },
   { kernel: attentionKernel, entries: ['main', 'row_dot', 'dq', 'dkv'] },
+  { kernel: attentionSubgroupKernel, entries: ['main', 'dq', 'dkv'], needsSubgroups: true },
   { kernel: crossEntropyKernel, entries: ['main', 'backward'] },
   { kernel: gruKernel, entries: ['main', 'backward'] },
+  { kernel: gruSubgroupKernel, entries: ['main', 'backward'], needsSubgroups: true },
   { kernel: contrastiveKernel, entries: ['normalize', 'rows', 'grad_logits', 'normalize_backward'] },
 ];
