@@ -29,7 +29,12 @@ async function measure(rows: Row[], workload: string, impl: string, f: () => Ten
       l.grad = null;
     }
   };
+  // Warm-up: compiles pipelines and lets the runtime's sleep-before-wait calibration settle on
+  // this workload (it is one factor for all kernels, adapted after each wait), so neither side
+  // is timed with the previous workload's calibration. Long runs get one.
+  const w0 = performance.now();
   await run();
+  if (performance.now() - w0 < 2000) for (let i = 0; i < 3; i++) await run();
   const base = memoryStats().liveBytes;
   resetPeak();
   const ms = await time(run, reps, 0);
