@@ -27,19 +27,22 @@ function tinyRobertaFolder(root: string): string {
   return rob;
 }
 
+/** WAV files of a small synthetic corpus under root/wav and root/manifest.csv listing them (plus `extra` rows). */
+function writeManifest(root: string, extra: string[] = []): void {
+  const rows = ['path,text,label,speaker,split'];
+  mkdirSync(join(root, 'wav'));
+  for (const u of syntheticCorpus({ condition: 'acted', size: 32, seed: 3 })) {
+    writeFileSync(join(root, 'wav', `${u.id}.wav`), encodeWav16(u.audio!, 16000));
+    rows.push(`wav/${u.id}.wav,${u.text},${SYNTHETIC_LABELS[u.label]},${u.speaker},${u.split}`);
+  }
+  writeFileSync(join(root, 'manifest.csv'), [...rows, ...extra].join('\n'));
+}
+
 describe('corpus pipeline', () => {
   it('corpus: manifest of WAV files → features from HF-style folders → training; the corrupt file is skipped and reported', async () => {
     const root = mkdtempSync(join(tmpdir(), 'corpus-e2e-'));
-    const utts = syntheticCorpus({ condition: 'acted', size: 32, seed: 3 });
-    const rows = ['path,text,label,speaker,split'];
-    mkdirSync(join(root, 'wav'));
-    for (const u of utts) {
-      writeFileSync(join(root, 'wav', `${u.id}.wav`), encodeWav16(u.audio!, 16000));
-      rows.push(`wav/${u.id}.wav,${u.text},${SYNTHETIC_LABELS[u.label]},${u.speaker},${u.split}`);
-    }
+    writeManifest(root, ['wav/broken.wav,hello,sad,spk00,train']);
     writeFileSync(join(root, 'wav', 'broken.wav'), Buffer.from('RIFF....WAVEdata'));
-    rows.push('wav/broken.wav,hello,sad,spk00,train');
-    writeFileSync(join(root, 'manifest.csv'), rows.join('\n'));
     const rob = tinyRobertaFolder(root);
     const ds = loadManifest(join(root, 'manifest.csv'), { labels: [...SYNTHETIC_LABELS] });
     const { features, skipped } = await corpusFeatures(ds, { wavlm: join(fx, 'wavlm', 'large'), roberta: rob, cacheDir: join(root, 'cache'), quiet: true });
@@ -94,14 +97,7 @@ describe('fine-tuning on a real-corpus layout', () => {
   it('finetune: WAV files read per batch, Hugging Face folders as encoders, layer-weighted sum; an unreadable file stops with its id', async () => {
     const { trainEndToEnd, encodersFor, loadRun, evaluateRun } = await import('../src/train/finetune.js');
     const root = mkdtempSync(join(tmpdir(), 'corpus-ft-'));
-    const utts = syntheticCorpus({ condition: 'acted', size: 32, seed: 3 });
-    const rows = ['path,text,label,speaker,split'];
-    mkdirSync(join(root, 'wav'));
-    for (const u of utts) {
-      writeFileSync(join(root, 'wav', `${u.id}.wav`), encodeWav16(u.audio!, 16000));
-      rows.push(`wav/${u.id}.wav,${u.text},${SYNTHETIC_LABELS[u.label]},${u.speaker},${u.split}`);
-    }
-    writeFileSync(join(root, 'manifest.csv'), rows.join('\n'));
+    writeManifest(root);
     const rob = tinyRobertaFolder(root);
     const spec = { kind: 'hf' as const, wavlm: join(fx, 'wavlm', 'large'), roberta: rob, maxSeconds: 12, normalize: true };
     const ds = loadManifest(join(root, 'manifest.csv'), { labels: [...SYNTHETIC_LABELS] });

@@ -22,7 +22,7 @@
 //        d(bias) when the bias needs a gradient);
 //   dkv: the mirror, 8 keys × 32-query blocks: Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ (Qᵀ, dOᵀ transposed),
 //        dV += Pᵀ·dO, dK += scale · dSᵀ·Q.
-enable subgroups;
+// Rows, mac and step come from lib/rows8.wgsl, prepended by src/kernels/attention.ts.
 struct Params {
   B: u32, H: u32, T: u32, S: u32,
   Dh: u32, hasBias: u32, hasMask: u32, Sp: u32,
@@ -56,11 +56,6 @@ fn keyValid(b: u32, j: u32) -> bool {
   return j < p.S && (p.hasMask == 0u || mask[b * p.S + j] == 0.0);
 }
 
-// a·(k0, k1, k2, k3): one query row's 4 dims against 4 dims × this lane's 4 keys.
-fn mac(a: vec4f, k0: vec4f, k1: vec4f, k2: vec4f, k3: vec4f) -> vec4f {
-  return a.x * k0 + a.y * k1 + a.z * k2 + a.w * k3;
-}
-
 fn biasAt(b: u32, h: u32, t: u32, j: u32) -> f32 {
   if (p.hasBias == 0u || j >= p.S) { return 0.0; }
   return bias[b * p.biasB + h * p.biasH + t * p.S + j];
@@ -79,22 +74,6 @@ fn pv(acc: ptr<function, array<vec4f, 32>>, w: Rows, x: Quad) {
   }
 }
 
-// One step of 4 dims for 8 rows: lane r's `a` holds row r's 4 values (broadcast to every lane),
-// b0..b3 are those 4 dims of the transposed operand at this lane's 4 columns.
-fn step(s: Rows, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Rows {
-  var o = s;
-  o[0] += mac(subgroupBroadcast(a, 0u), b0, b1, b2, b3);
-  o[1] += mac(subgroupBroadcast(a, 1u), b0, b1, b2, b3);
-  o[2] += mac(subgroupBroadcast(a, 2u), b0, b1, b2, b3);
-  o[3] += mac(subgroupBroadcast(a, 3u), b0, b1, b2, b3);
-  o[4] += mac(subgroupBroadcast(a, 4u), b0, b1, b2, b3);
-  o[5] += mac(subgroupBroadcast(a, 5u), b0, b1, b2, b3);
-  o[6] += mac(subgroupBroadcast(a, 6u), b0, b1, b2, b3);
-  o[7] += mac(subgroupBroadcast(a, 7u), b0, b1, b2, b3);
-  return o;
-}
-
-alias Rows = array<vec4f, 8>;
 // The 8 rows' values for the 4 columns of lane `src`, on every lane.
 fn fromLane(s: Rows, src: u32) -> Rows {
   var o = Rows();
@@ -102,36 +81,20 @@ fn fromLane(s: Rows, src: u32) -> Rows {
   return o;
 }
 
-// Rows j..j+3 (clamped to n − 1; their weights are 0) of a [B·H·n, Dh] operand at this lane's chunks.
-fn quadV(row0: u32, j: u32, n: u32, lane: u32) -> Quad {
+// Rows j..j+3 (clamped to n − 1; their weights are 0) of a [B·H·n, Dh] operand at this lane's
+// chunks. `which` is a constant at every call (0 v, 1 k, 2 q, 3 dO), so the switch folds away.
+fn quad(which: u32, row0: u32, j: u32, n: u32, lane: u32) -> Quad {
   var o = Quad();
   for (var kk = 0u; kk < 4u; kk++) {
     let b = (row0 + min(j + kk, n - 1u)) * (p.Dh / 4u) + lane * NC;
-    for (var ch = 0u; ch < NC; ch++) { o[kk * 4u + ch] = v[b + ch]; }
-  }
-  return o;
-}
-fn quadK(row0: u32, j: u32, n: u32, lane: u32) -> Quad {
-  var o = Quad();
-  for (var kk = 0u; kk < 4u; kk++) {
-    let b = (row0 + min(j + kk, n - 1u)) * (p.Dh / 4u) + lane * NC;
-    for (var ch = 0u; ch < NC; ch++) { o[kk * 4u + ch] = k[b + ch]; }
-  }
-  return o;
-}
-fn quadQ(row0: u32, j: u32, n: u32, lane: u32) -> Quad {
-  var o = Quad();
-  for (var kk = 0u; kk < 4u; kk++) {
-    let b = (row0 + min(j + kk, n - 1u)) * (p.Dh / 4u) + lane * NC;
-    for (var ch = 0u; ch < NC; ch++) { o[kk * 4u + ch] = q[b + ch]; }
-  }
-  return o;
-}
-fn quadDO(row0: u32, j: u32, n: u32, lane: u32) -> Quad {
-  var o = Quad();
-  for (var kk = 0u; kk < 4u; kk++) {
-    let b = (row0 + min(j + kk, n - 1u)) * (p.Dh / 4u) + lane * NC;
-    for (var ch = 0u; ch < NC; ch++) { o[kk * 4u + ch] = dO[b + ch]; }
+    for (var ch = 0u; ch < NC; ch++) {
+      switch which {
+        case 0u: { o[kk * 4u + ch] = v[b + ch]; }
+        case 1u: { o[kk * 4u + ch] = k[b + ch]; }
+        case 2u: { o[kk * 4u + ch] = q[b + ch]; }
+        default: { o[kk * 4u + ch] = dO[b + ch]; }
+      }
+    }
   }
   return o;
 }
@@ -188,7 +151,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     }
     // P·V, four keys at a time, from the lane that owns them.
     let vRow = c.bh * p.S;
-    for (var src = 0u; src < p.lanes; src++) { pv(&acc, fromLane(s, src), quadV(vRow, j0 + 4u * src, p.S, lane)); }
+    for (var src = 0u; src < p.lanes; src++) { pv(&acc, fromLane(s, src), quad(0u, vRow, j0 + 4u * src, p.S, lane)); }
   }
 
   for (var r = 0u; r < 8u; r++) {
@@ -240,7 +203,7 @@ fn dq(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       }
     }
     let kRow = c.bh * p.S;
-    for (var src = 0u; src < p.lanes; src++) { pv(&acc, fromLane(s, src), quadK(kRow, j0 + 4u * src, p.S, lane)); }
+    for (var src = 0u; src < p.lanes; src++) { pv(&acc, fromLane(s, src), quad(1u, kRow, j0 + 4u * src, p.S, lane)); }
   }
   for (var r = 0u; r < 8u; r++) {
     if (t0 + r >= p.T) { break; }
@@ -285,8 +248,8 @@ fn dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       dp[r] = pr * (dp[r] - Dq);            // dSᵀ
     }
     for (var src = 0u; src < p.lanes; src++) {
-      pv(&dv, fromLane(s, src), quadDO(rowOf, i0 + 4u * src, p.T, lane));
-      pv(&dk, fromLane(dp, src), quadQ(rowOf, i0 + 4u * src, p.T, lane));
+      pv(&dv, fromLane(s, src), quad(3u, rowOf, i0 + 4u * src, p.T, lane));
+      pv(&dk, fromLane(dp, src), quad(2u, rowOf, i0 + 4u * src, p.T, lane));
     }
   }
   for (var r = 0u; r < 8u; r++) {

@@ -13,7 +13,7 @@
 // dh_{t−1} = dh ⊙ z + dgh·W_hh the same way, with W_hh [3H, H] read along units as it is stored.
 // forward bindings:  1 gi, 2 WhhT [2, H, 3H], 3 bhh, 4 lengths, 5 out, 6 saved, 7 hprev, 8 hN
 // backward bindings: 1 dy, 9 Whh [6H, H], 4 lengths, 6 saved, 7 hprev, 10 dgi, 11 dgh
-enable subgroups;
+// Rows, mac and step come from lib/rows8.wgsl, prepended by src/kernels/gru.ts.
 struct Params { B: u32, T: u32, H: u32, maxLen: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> gi: array<vec4f>;
@@ -30,30 +30,18 @@ struct Params { B: u32, T: u32, H: u32, maxLen: u32 }
 @group(0) @binding(11) var<storage, read_write> dgh: array<vec4f>;
 
 override WG: u32 = 128;                    // H/4 rounded up to a multiple of 8
-alias Rows = array<vec4f, 8>;
 
-// acc[r] += a_r · (b0, b1, b2, b3) for the 8 rows, a_r from lane r of the subgroup.
-fn step(acc: Rows, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Rows {
-  var o = acc;
-  o[0] += mac(subgroupBroadcast(a, 0u), b0, b1, b2, b3);
-  o[1] += mac(subgroupBroadcast(a, 1u), b0, b1, b2, b3);
-  o[2] += mac(subgroupBroadcast(a, 2u), b0, b1, b2, b3);
-  o[3] += mac(subgroupBroadcast(a, 3u), b0, b1, b2, b3);
-  o[4] += mac(subgroupBroadcast(a, 4u), b0, b1, b2, b3);
-  o[5] += mac(subgroupBroadcast(a, 5u), b0, b1, b2, b3);
-  o[6] += mac(subgroupBroadcast(a, 6u), b0, b1, b2, b3);
-  o[7] += mac(subgroupBroadcast(a, 7u), b0, b1, b2, b3);
-  return o;
-}
-fn mac(a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
-  return a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
-}
 fn sigmoid4(v: vec4f) -> vec4f { let e = exp(-abs(v)); return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= vec4f(0.0)); }
 fn tanh4(v: vec4f) -> vec4f { let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e); }
 
 // Sequence b0 + r: its length (0 past the batch), and its time step at step s of the walk
 // (forward order when `fwd`, i.e. direction 0 in the forward pass, direction 1 in the backward).
 fn seqLen(b: u32) -> u32 { return select(0u, u32(lengths[min(b, p.B - 1u)]), b < p.B); }
+fn seqLens(b0: u32) -> array<u32, 8> {
+  var len: array<u32, 8>;
+  for (var r = 0u; r < 8u; r++) { len[r] = seqLen(b0 + r); }
+  return len;
+}
 fn timeAt(s: u32, len: u32, fwd: bool) -> u32 { return select(len - 1u - s, s, fwd); }
 
 @compute @workgroup_size(WG)
@@ -68,8 +56,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let dir = wid.y;
   let myRow = lane % 8u;                   // the row this lane loads for the others
   let myLen = seqLen(b0 + myRow);
-  var len: array<u32, 8>;
-  for (var r = 0u; r < 8u; r++) { len[r] = seqLen(b0 + r); }
+  let len = seqLens(b0);
   // Padded steps output 0.
   for (var r = 0u; r < 8u; r++) {
     if (!live || b0 + r >= p.B) { continue; }
@@ -139,8 +126,7 @@ fn backward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid
   let dir = wid.y;
   let myRow = lane % 8u;
   let myLen = seqLen(b0 + myRow);
-  var len: array<u32, 8>;
-  for (var r = 0u; r < 8u; r++) { len[r] = seqLen(b0 + r); }
+  let len = seqLens(b0);
   for (var r = 0u; r < 8u; r++) {
     if (!live || b0 + r >= p.B) { continue; }
     for (var t = len[r]; t < p.T; t++) {

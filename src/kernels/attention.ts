@@ -9,6 +9,7 @@
  */
 import attentionSource from '../../wgsl/attention.wgsl';
 import attentionSubgroupSource from '../../wgsl/attention.subgroup.wgsl';
+import rows8Source from '../../wgsl/lib/rows8.wgsl';
 import { f32 } from '../tensor/runtime.js';
 import { deviceInfo } from '../tensor/device.js';
 import { Tensor, fmt, record } from '../tensor/tensor.js';
@@ -48,7 +49,7 @@ export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, opts: Attenti
 export const attentionKernel = { stem: 'attention', source: attentionSource };
 
 /** Forward and backward in blocks of 8 rows × 32 columns, loads shared through the subgroup (CPU adapters). */
-export const attentionSubgroupKernel = { stem: 'attention.subgroup', source: attentionSubgroupSource };
+export const attentionSubgroupKernel = { stem: 'attention.subgroup', source: rows8Source + attentionSubgroupSource };
 
 /**
  * Which implementation runs attention: `fused` (one query row per invocation), `subgroup` (the
@@ -145,14 +146,15 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       { buffers, params: sub(blocks, biasGrad), constants: { NC: Dh / 32 }, workgroups: grid(B * H * blocks, 1), work: 6 * rows * S * Dh }, // ≈ 10 GFLOP/s on lavapipe
     );
     const kT = transposedPadded(k, Sp);
-    run('main', Math.ceil(T / 8), [q.buffer, kT.buffer, v.buffer, bb, mb, o.buffer, lse.buffer]);
+    // Bindings 8 (k) and 9 (dO) are declared by the shared row loader; the forward reads neither.
+    run('main', Math.ceil(T / 8), [q.buffer, kT.buffer, v.buffer, bb, mb, o.buffer, lse.buffer, k.buffer, q.buffer]);
     kT.dispose();
     out = record('attention', o, inputs, (g) => {
       const Dr = rowDot(o, g, rows, Dh, params(false));
       const dQ = new Tensor(q.shape, 'f32');
       const dBiasFull = new Tensor(wantBiasGrad ? [B, H, T, S] : [1], 'f32');
       const [kT2, vT] = [transposedPadded(k, Sp), transposedPadded(v, Sp)];
-      run('dq', Math.ceil(T / 8), [q.buffer, kT2.buffer, null, bb, mb, null, lse.buffer, k.buffer, g.buffer, vT.buffer, null, null, Dr.buffer, dQ.buffer, dBiasFull.buffer], wantBiasGrad);
+      run('dq', Math.ceil(T / 8), [q.buffer, kT2.buffer, v.buffer, bb, mb, null, lse.buffer, k.buffer, g.buffer, vT.buffer, null, null, Dr.buffer, dQ.buffer, dBiasFull.buffer], wantBiasGrad);
       kT2.dispose();
       vT.dispose();
       const [qT, gT] = [transposedPadded(q, Tp), transposedPadded(g, Tp)];

@@ -11,6 +11,7 @@
  */
 import source from '../../wgsl/gru.wgsl';
 import subgroupSource from '../../wgsl/gru.subgroup.wgsl';
+import rows8Source from '../../wgsl/lib/rows8.wgsl';
 import { dispatch } from '../tensor/runtime.js';
 import { deviceInfo } from '../tensor/device.js';
 import { Tensor, record, fmt, noGrad } from '../tensor/tensor.js';
@@ -22,7 +23,7 @@ import { sum } from './reduce.js';
 /** The GRU recurrence kernel. */
 export const gruKernel = { stem: 'gru', source };
 /** The recurrence with each step's W_hh product shared across 8 sequences (CPU adapters). */
-export const gruSubgroupKernel = { stem: 'gru.subgroup', source: subgroupSource };
+export const gruSubgroupKernel = { stem: 'gru.subgroup', source: rows8Source + subgroupSource };
 
 /** Which recurrence kernel runs: `subgroup` on CPU adapters with subgroups when H % 4 = 0. */
 export type GruImpl = 'plain' | 'subgroup';

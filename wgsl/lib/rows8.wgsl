@@ -1,0 +1,29 @@
+// rows8: the register block the subgroup kernels share (attention.subgroup, gru.subgroup).
+// WGSL has no includes, so their TypeScript wrappers prepend this file to their source.
+// A block is 8 rows × this lane's 4 columns; per step of 4 along k, lane r of each 8-lane
+// subgroup holds row r's 4 values and hands them to the others with subgroupBroadcast, while
+// every lane loads the 4×4 values of its own columns: each load then feeds 8 rows, which is what
+// makes these kernels fast on lavapipe (a storage load costs about a multiply-add there).
+enable subgroups;
+
+alias Rows = array<vec4f, 8>;
+
+// a · (b0, b1, b2, b3): one row's 4 values along k against those 4 k-rows at this lane's columns.
+fn mac(a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
+  return a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
+}
+
+// acc[r] += a_r · (b0..b3) for the 8 rows, a_r taken from lane r (a constant lane: broadcasts
+// with a variable lane, i.e. shuffles, run about 2× slower on lavapipe).
+fn step(acc: Rows, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Rows {
+  var o = acc;
+  o[0] += mac(subgroupBroadcast(a, 0u), b0, b1, b2, b3);
+  o[1] += mac(subgroupBroadcast(a, 1u), b0, b1, b2, b3);
+  o[2] += mac(subgroupBroadcast(a, 2u), b0, b1, b2, b3);
+  o[3] += mac(subgroupBroadcast(a, 3u), b0, b1, b2, b3);
+  o[4] += mac(subgroupBroadcast(a, 4u), b0, b1, b2, b3);
+  o[5] += mac(subgroupBroadcast(a, 5u), b0, b1, b2, b3);
+  o[6] += mac(subgroupBroadcast(a, 6u), b0, b1, b2, b3);
+  o[7] += mac(subgroupBroadcast(a, 7u), b0, b1, b2, b3);
+  return o;
+}
