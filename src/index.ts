@@ -17,3 +17,4 @@ export { flush, sync, dispatches } from './tensor/runtime.js';
 export * as ops from './kernels/index.js';
 export * as model from './model/index.js';
 export * as training from './train/index.js';
+export * as audio from './audio/audio.js';
