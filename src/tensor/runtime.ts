@@ -69,7 +69,12 @@ let dispatchCount = 0;
 // latter learned from every wait (so on a real GPU, where work is fast, the sleeps vanish).
 let pendingWork = 0;
 let firstSubmit = 0;
+/** Pipelines created since the last wait: their compile time (seconds on a cold shader cache) is not GPU work. */
+let compiledSinceWait = 0;
 let secondsPerWork = 1 / 15e9;
+// Bounds of the calibration: work units are about FLOPs, so 0.5–500 G units per second.
+const MIN_SECONDS_PER_WORK = 1 / 500e9;
+const MAX_SECONDS_PER_WORK = 1 / 0.5e9;
 const sleepOff = process.env.CRAB_NO_SLEEP === '1';
 
 /** Number of dispatches issued since start (for benchmarks and the debug switch). */
@@ -98,6 +103,7 @@ function pipelineFor(k: Kernel, constants: Record<string, number> | undefined): 
     compute: { module: mod, entryPoint: entry, constants: constants ?? {} },
   });
   pipelines.set(key, p);
+  compiledSinceWait++;
   return p;
 }
 
@@ -204,11 +210,19 @@ export async function beforeWait(): Promise<() => void> {
     const left = 0.8 * predictedMs - (performance.now() - start);
     if (left > 1) await new Promise((r) => setTimeout(r, left));
   }
+  const compiled = compiledSinceWait;
   return () => {
     const actual = (performance.now() - start) / 1000;
-    if (work > 0 && actual > 0.002) secondsPerWork = 0.7 * secondsPerWork + 0.3 * Math.min(Math.max(actual / work, secondsPerWork / 4), secondsPerWork * 4);
+    // Learn only from waits without a new pipeline: a cold shader cache can spend seconds
+    // compiling before a tiny workload, and a calibration learnt from that once made the next
+    // big workload sleep for a minute and a half.
+    if (work > 0 && actual > 0.002 && compiled === 0) {
+      const next = 0.7 * secondsPerWork + 0.3 * Math.min(Math.max(actual / work, secondsPerWork / 4), secondsPerWork * 4);
+      secondsPerWork = Math.min(Math.max(next, MIN_SECONDS_PER_WORK), MAX_SECONDS_PER_WORK);
+    }
     pendingWork = 0;
     firstSubmit = 0;
+    compiledSinceWait = 0;
   };
 }
 
