@@ -1,7 +1,8 @@
 /**
  * attention — `softmax(Q·Kᵀ·scale + bias, masked) · V` over (B, H, T, Dh) × (B, H, S, Dh).
  *
- * {@link attention} is the fused kernel (`wgsl/attention.wgsl`); {@link attentionComposed} builds
+ * {@link attention} is the fused kernel (`wgsl/attention.wgsl`, and `wgsl/attention.subgroup.wgsl`
+ * on CPU adapters); {@link attentionComposed} builds
  * the same thing from basic ops (matmul with a transposed operand, softmax with −∞ masking,
  * matmul), materializing the T×S scores — the reference the fused kernel is checked against.
  * PyTorch: `softmax((q @ k.mT) * scale + bias).masked_fill(...) @ v`.
@@ -93,8 +94,9 @@ export function fusedAttentionSupports(headDim: number): boolean {
 /**
  * Fused attention (`wgsl/attention.wgsl`): online-softmax forward with no T×S score matrix in
  * memory (unless the bias itself needs a gradient), backward recomputing the probabilities
- * from the saved logsumexp. Runs {@link attentionComposed} instead where {@link attentionImpl}
- * says so (unsupported head dims; CPU adapters). Fully masked rows give zeros.
+ * from the saved logsumexp; on CPU adapters the same in 8×32 blocks (`attention.subgroup.wgsl`).
+ * Runs {@link attentionComposed} instead where {@link attentionImpl} says so (unsupported head
+ * dims; on CPU adapters, training on short sequences). Fully masked rows give zeros.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw new Error(`attention: expected q, k, v of shape (B, H, T|S, Dh), got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
