@@ -208,7 +208,8 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
   if (o.resume && existsSync(join(lastDir, 'state.json'))) {
     state = readState<TrainState>(lastDir);
     loadCheckpoint(lastDir, module, opt);
-    restoreRngs(state.rngs);
+    // Checkpoints written before encoders could train kept only the head's generator, as `rng`.
+    restoreRngs(state.rngs ?? [(state as { rng?: number[] }).rng ?? crab._rng.state]);
   } else {
     state = { config: cfg, labels, ...task.dims, epoch: 0, stepInEpoch: 0, globalStep: 0, rngs: task.rngs.map((r) => r.state), best: null, history: [], encoders: o.encoders };
   }
