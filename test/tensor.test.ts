@@ -80,6 +80,17 @@ describe('tensor', () => {
     kept!.dispose();
     expect(memoryStats().liveBuffers).toBe(before);
   });
+  it('runtime sleep calibration: learns from plain waits, ignores waits that compiled a pipeline, moves at most 4× a step', async () => {
+    const { nextSecondsPerWork } = await import('../src/tensor/runtime.js');
+    const prev = 1 / 15e9;
+    // 1e9 units in 0.1 s: halfway (0.3 weight) towards 1e-10 s per unit.
+    expect(nextSecondsPerWork(prev, 0.1, 1e9, 0)).toBeCloseTo(0.7 * prev + 0.3 * 1e-10, 20);
+    // A cold shader cache: 5 s of compiling before a tiny workload must not teach anything.
+    expect(nextSecondsPerWork(prev, 5, 1e6, 1)).toBe(prev);
+    // Without the compile flag a wild wait moves the estimate by at most 4× (weighted 0.3).
+    expect(nextSecondsPerWork(prev, 5, 1e6, 0)).toBeCloseTo(0.7 * prev + 0.3 * 4 * prev, 20);
+    expect(nextSecondsPerWork(prev, 0.001, 1e9, 0)).toBe(prev); // too short to measure
+  });
   it('tensor registry: every kernel entry point compiles on this adapter', async () => {
     const device = gpuDevice();
     for (const { kernel, entries, needsSubgroups } of ops.KERNELS) {

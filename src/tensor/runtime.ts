@@ -216,14 +216,22 @@ export async function beforeWait(): Promise<() => void> {
     // Learn only from waits without a new pipeline: a cold shader cache can spend seconds
     // compiling before a tiny workload, and a calibration learnt from that once made the next
     // big workload sleep for a minute and a half.
-    if (work > 0 && actual > 0.002 && compiled === 0) {
-      const next = 0.7 * secondsPerWork + 0.3 * Math.min(Math.max(actual / work, secondsPerWork / 4), secondsPerWork * 4);
-      secondsPerWork = Math.min(Math.max(next, MIN_SECONDS_PER_WORK), MAX_SECONDS_PER_WORK);
-    }
+    secondsPerWork = nextSecondsPerWork(secondsPerWork, actual, work, compiled);
     pendingWork = 0;
     firstSubmit = 0;
     compiledSinceWait = 0;
   };
+}
+
+/**
+ * The sleep calibration after a wait that took `actual` seconds for `work` units: a moving
+ * average, each step at most 4× up or down, within 0.5–500 G units per second; unchanged after
+ * tiny waits and after waits that compiled a pipeline.
+ */
+export function nextSecondsPerWork(prev: number, actual: number, work: number, compiled: number): number {
+  if (work <= 0 || actual <= 0.002 || compiled > 0) return prev;
+  const next = 0.7 * prev + 0.3 * Math.min(Math.max(actual / work, prev / 4), prev * 4);
+  return Math.min(Math.max(next, MIN_SECONDS_PER_WORK), MAX_SECONDS_PER_WORK);
 }
 
 /** Waits until the GPU has finished everything submitted. */
