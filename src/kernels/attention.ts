@@ -136,6 +136,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const inputs = bias ? [q, k, v, bias] : [q, k, v];
   const scale = opts.scale ?? 1 / Math.sqrt(Dh);
   let out: Tensor;
+  let kT: Tensor | null = null; // the subgroup forward's Kᵀ, saved for dq like lse (freed with its scope)
   if (impl === 'subgroup') {
     // Uniforms of attention.subgroup.wgsl: the shared 12 plus Sp, blocks, Tp, wantBiasGrad.
     const Sp = Math.ceil(S / 32) * 32;
@@ -147,17 +148,15 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       { ...attentionSubgroupKernel, entry },
       { buffers, params: sub(blocks, biasGrad), constants: { NC: Dh / 32 }, workgroups: grid(B * H * blocks, 1), work: 6 * rows * S * Dh }, // ≈ 10 GFLOP/s on lavapipe
     );
-    const kT = transposedPadded(k, Sp);
+    const kTs = (kT = transposedPadded(k, Sp));
     // Bindings 8 (k) and 9 (dO) are declared by the shared row loader; the forward reads neither.
-    run('main', Math.ceil(T / 8), [q.buffer, kT.buffer, v.buffer, bb, mb, o.buffer, lse.buffer, k.buffer, q.buffer]);
-    kT.dispose();
+    run('main', Math.ceil(T / 8), [q.buffer, kTs.buffer, v.buffer, bb, mb, o.buffer, lse.buffer, k.buffer, q.buffer]);
     out = record('attention', o, inputs, (g) => {
       const Dr = rowDot(o, g, rows, Dh, params(false));
       const dQ = new Tensor(q.shape, 'f32');
       const dBiasFull = new Tensor(wantBiasGrad ? [B, H, T, S] : [1], 'f32');
-      const [kT2, vT] = [transposedPadded(k, Sp), transposedPadded(v, Sp)];
-      run('dq', Math.ceil(T / 8), [q.buffer, kT2.buffer, v.buffer, bb, mb, null, lse.buffer, k.buffer, g.buffer, vT.buffer, null, null, Dr.buffer, dQ.buffer, dBiasFull.buffer], wantBiasGrad);
-      kT2.dispose();
+      const vT = transposedPadded(v, Sp);
+      run('dq', Math.ceil(T / 8), [q.buffer, kTs.buffer, v.buffer, bb, mb, null, lse.buffer, k.buffer, g.buffer, vT.buffer, null, null, Dr.buffer, dQ.buffer, dBiasFull.buffer], wantBiasGrad);
       vT.dispose();
       const [qT, gT] = [transposedPadded(q, Tp), transposedPadded(g, Tp)];
       const dK = new Tensor(k.shape, 'f32');
@@ -188,7 +187,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       return bias ? [dQ, dK, dV, dBias] : [dQ, dK, dV];
     });
   }
-  if (!out.requiresGrad) lse.dispose();
+  if (!out.requiresGrad) {
+    lse.dispose();
+    kT?.dispose();
+  }
   return out;
 }
 
