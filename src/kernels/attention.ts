@@ -14,7 +14,7 @@ import rows8Source from '../../wgsl/lib/rows8.wgsl';
 import { f32 } from '../tensor/runtime.js';
 import { deviceInfo } from '../tensor/device.js';
 import { Tensor, fmt, record } from '../tensor/tensor.js';
-import { expectDType, launch1d } from './util.js';
+import { expectDType, launch1d, hasSubgroupsOf8 } from './util.js';
 import { sumTo } from './reduce.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
@@ -83,7 +83,7 @@ export function attentionImpl(headDim: number, needsGrad = false, T = 0, S = 0):
 
 /** True when the subgroup kernels apply: subgroups on the adapter and Dh a multiple of 32. */
 export function subgroupAttentionSupports(headDim: number): boolean {
-  return deviceInfo().hasSubgroups && headDim % 32 === 0 && headDim <= 128;
+  return hasSubgroupsOf8() && headDim % 32 === 0 && headDim <= 128;
 }
 
 /** True when the fused kernel handles these shapes (Dh a multiple of 4, at most 128). */

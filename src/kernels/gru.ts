@@ -15,7 +15,7 @@ import rows8Source from '../../wgsl/lib/rows8.wgsl';
 import { dispatch } from '../tensor/runtime.js';
 import { deviceInfo } from '../tensor/device.js';
 import { Tensor, record, fmt, noGrad } from '../tensor/tensor.js';
-import { expectDType } from './util.js';
+import { expectDType, hasSubgroupsOf8 } from './util.js';
 import { matmul } from './matmul.js';
 import { permute } from './copy.js';
 import { sum } from './reduce.js';
@@ -35,7 +35,7 @@ export function forceGruImpl(v: GruImpl | null): void {
 /** The recurrence kernel for hidden size H on this adapter. */
 export function gruImpl(H: number): GruImpl {
   const info = deviceInfo();
-  const sub = info.hasSubgroups && H % 4 === 0 && H / 4 <= info.limits.maxComputeInvocationsPerWorkgroup;
+  const sub = hasSubgroupsOf8() && H % 4 === 0 && H / 4 <= info.limits.maxComputeInvocationsPerWorkgroup;
   if (forcedGru) return forcedGru === 'subgroup' && !sub ? 'plain' : forcedGru;
   return info.isCpu && sub ? 'subgroup' : 'plain';
 }

@@ -20,7 +20,7 @@ import naiveSource from '../../wgsl/matmul.naive.wgsl';
 import { deviceInfo } from '../tensor/device.js';
 import { dispatch, grid } from '../tensor/runtime.js';
 import { Tensor, record, fmt, numel } from '../tensor/tensor.js';
-import { expectDType } from './util.js';
+import { expectDType, hasSubgroupsOf8 } from './util.js';
 import { broadcastShapes } from './binary.js';
 import { broadcastTo, pad, narrow } from './copy.js';
 import { sumTo } from './reduce.js';
@@ -57,8 +57,7 @@ export function forceMatmulVariant(v: MatmulVariant | null): void {
  */
 export function matmulVariant(M: number, N: number, K: number, transA: boolean, transB: boolean): MatmulVariant {
   const info = deviceInfo();
-  const subgroupOk = info.hasSubgroups && (info.subgroupMinSize >= 8 || (info.subgroupMinSize === 0 && info.isCpu)) &&
-    K % 4 === 0 && N % 4 === 0 && !(transA && transB) && M > 0;
+  const subgroupOk = hasSubgroupsOf8() && K % 4 === 0 && N % 4 === 0 && !(transA && transB) && M > 0;
   if (forced) return forced === 'subgroup' && !subgroupOk ? 'tiled' : forced;
   if (!info.isCpu) return 'tiled';
   return subgroupOk ? 'subgroup' : 'naive';

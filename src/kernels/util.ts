@@ -39,6 +39,16 @@ export function dims8(op: string, v: readonly number[]): number[] {
   return o;
 }
 
+/**
+ * True when the adapter's subgroups have at least 8 lanes (unknown sizes count on CPU adapters,
+ * whose SIMD width is 8 or more): what the 8-row subgroup kernels (matmul.subgroup,
+ * attention.subgroup, gru.subgroup) rely on.
+ */
+export function hasSubgroupsOf8(): boolean {
+  const info = deviceInfo();
+  return info.hasSubgroups && (info.subgroupMinSize >= 8 || (info.subgroupMinSize === 0 && info.isCpu));
+}
+
 /** Launches a kernel with one invocation per element of an `n`-element index space. */
 export function launch1d(k: Kernel, n: number, buffers: Binding[], params: Param[], constants?: Record<string, number>, entry?: string, work?: number): void {
   if (n === 0) return;
