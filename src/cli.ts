@@ -293,9 +293,9 @@ async function finetuneCommand(values: Flags, cfg: Partial<TrainConfig>): Promis
     const condition = values.condition === 'acted' ? 'acted' : 'natural';
     const size = int('--size', str('size')!);
     spec = { kind: 'synthetic', condition, size };
-    const e = syntheticEncoders(condition, size);
-    enc = { wavlm: e.wavlm, roberta: e.roberta, tokenizer: e.vocab, maxSeconds: 12, normalize: false };
-    utts = e.utts;
+    const e = encodersFor(spec);
+    enc = e;
+    utts = e.utts!;
     labels = [...SYNTHETIC_LABELS];
   } else {
     if (!str('data-dir')) usage(`--data-dir is required for ${values.dataset}`);

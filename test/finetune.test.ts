@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { SYNTHETIC_LABELS } from '../src/train/synthetic.js';
 import { syntheticEncoders } from '../src/train/demo.js';
 import { InterruptedError, type TrainConfig } from '../src/train/trainer.js';
-import { trainEndToEnd, loadRun, evaluateRun, type Encoders } from '../src/train/finetune.js';
+import { trainEndToEnd, loadRun, evaluateRun, encodersFor, type Encoders } from '../src/train/finetune.js';
+import type { Utterance } from '../src/train/synthetic.js';
 import { SafetensorsFile } from '../src/model/safetensors.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'crab-ft-'));
@@ -18,9 +19,9 @@ const CFG: Partial<TrainConfig> = {
 };
 const spec = { kind: 'synthetic' as const, condition: 'acted' as const, size: SIZE };
 
-function fresh(): { enc: Encoders; utts: ReturnType<typeof syntheticEncoders>['utts'] } {
-  const e = syntheticEncoders('acted', SIZE);
-  return { enc: { wavlm: e.wavlm, roberta: e.roberta, tokenizer: e.vocab, maxSeconds: 12, normalize: false }, utts: e.utts };
+function fresh(): { enc: Encoders; utts: Utterance[] } {
+  const enc = encodersFor(spec);
+  return { enc, utts: enc.utts! };
 }
 
 const stepLosses = (runDir: string): number[] =>

@@ -72,11 +72,7 @@ export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, rober
   const items: FeatureItem[] = [];
   wavlm.eval();
   roberta.eval();
-  const maxTokens = o.maxTokens ?? 128;
-  const encode = (t: string): number[] => {
-    const ids = vocab.encode(t);
-    return ids.length > maxTokens ? [...ids.slice(0, maxTokens - 1), ids.at(-1)!] : ids;
-  };
+  const encode = (t: string): number[] => tokenize(vocab, t, o.maxTokens);
   for (let i = 0; i < all.length; i += bs) {
     const batch: Utterance[] = [];
     for (const u of all.slice(i, i + bs)) {
@@ -117,9 +113,20 @@ export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, rober
     });
     o.onProgress?.(Math.min(i + bs, all.length), all.length);
   }
-  const layers = (n: number): number => (o.allLayers ? n + 1 : 1);
+  return { items, ...encoderDims(wavlm, roberta, !!o.allLayers) };
+}
+
+/** Token ids with `<s> … </s>`, truncated to `maxTokens` keeping `</s>` (the authors use 128). */
+export function tokenize(tokenizer: TextEncoder_, text: string, maxTokens = 128): number[] {
+  const ids = tokenizer.encode(text);
+  return ids.length > maxTokens ? [...ids.slice(0, maxTokens - 1), ids.at(-1)!] : ids;
+}
+
+/** The widths and layer counts the head sees from these encoders (`allLayers`: every hidden state). */
+export function encoderDims(wavlm: WavLMModel, roberta: RobertaModel, allLayers: boolean): FeatureDims {
+  const layers = (n: number): number => (allLayers ? n + 1 : 1);
   return {
-    items, speechDim: wavlm.config.hidden_size, textDim: roberta.config.hidden_size,
+    speechDim: wavlm.config.hidden_size, textDim: roberta.config.hidden_size,
     speechLayers: layers(wavlm.config.num_hidden_layers), textLayers: layers(roberta.config.num_hidden_layers),
   };
 }

@@ -17,7 +17,7 @@ import { readState, loadCheckpoint } from './checkpoint.js';
 import { syntheticEncoders } from './demo.js';
 import { loadWavLM } from './embed.js';
 import { loadRoberta } from './corpus.js';
-import { extractFeatures, type FeatureDims } from './features.js';
+import { extractFeatures, tokenize, encoderDims } from './features.js';
 import { evaluate } from './trainer.js';
 import type { Metrics } from './metrics.js';
 import type { Utterance } from './synthetic.js';
@@ -34,29 +34,17 @@ export interface Encoders {
 /** An utterance with its token ids (audio is read per batch when it is a file). */
 export type RawItem = Utterance & { ids: number[] };
 
-/** Builds the encoders a run was trained with, from its recorded spec (pretrained weights). */
-export function encodersFor(spec: EncoderSpec): Encoders {
+/**
+ * Builds the encoders a run was trained with, from its recorded spec (pretrained weights); for
+ * the synthetic corpus also its utterances (the tokenizer is built from them).
+ */
+export function encodersFor(spec: EncoderSpec): Encoders & { utts?: Utterance[] } {
   if (spec.kind === 'synthetic') {
     const e = syntheticEncoders(spec.condition, spec.size);
-    return { wavlm: e.wavlm, roberta: e.roberta, tokenizer: e.vocab, maxSeconds: 12, normalize: false };
+    return { wavlm: e.wavlm, roberta: e.roberta, tokenizer: e.vocab, maxSeconds: 12, normalize: false, utts: e.utts };
   }
   const r = loadRoberta(spec.roberta);
   return { wavlm: loadWavLM(spec.wavlm), roberta: r.model, tokenizer: { encode: (t) => r.tokenizer.encode(t) }, maxSeconds: spec.maxSeconds, normalize: spec.normalize };
-}
-
-/** Token ids with `<s> … </s>`, truncated to `maxTokens` keeping `</s>` (as the feature cache). */
-export function tokenize(tokenizer: Encoders['tokenizer'], text: string, maxTokens = 128): number[] {
-  const ids = tokenizer.encode(text);
-  return ids.length > maxTokens ? [...ids.slice(0, maxTokens - 1), ids.at(-1)!] : ids;
-}
-
-/** The widths and layer counts the head sees from these encoders. */
-export function encoderDims(enc: Pick<Encoders, 'wavlm' | 'roberta'>, allLayers: boolean): FeatureDims {
-  const layers = (n: number): number => (allLayers ? n + 1 : 1);
-  return {
-    speechDim: enc.wavlm.config.hidden_size, textDim: enc.roberta.config.hidden_size,
-    speechLayers: layers(enc.wavlm.config.num_hidden_layers), textLayers: layers(enc.roberta.config.num_hidden_layers),
-  };
 }
 
 function audioOf(u: Utterance, enc: Encoders): Float32Array {
@@ -75,7 +63,7 @@ function audioOf(u: Utterance, enc: Encoders): Float32Array {
  */
 export async function trainEndToEnd(utts: Utterance[], labels: string[], cfgIn: Partial<TrainConfig>, o: TrainOptions, enc: Encoders): Promise<TrainState> {
   const cfg = resolveTrainConfig({ ...cfgIn, finetune: true });
-  const dims = encoderDims(enc, cfg.layerWeightedSum);
+  const dims = encoderDims(enc.wavlm, enc.roberta, cfg.layerWeightedSum);
   const crab = headFor(cfg, dims, labels.length);
   const model = new CrabWithEncoders(enc.wavlm, enc.roberta, crab);
   const items: RawItem[] = utts.map((u) => ({ ...u, ids: tokenize(enc.tokenizer, u.text) }));

@@ -11,7 +11,7 @@
  */
 import { appendFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromArray, noGrad, tidy, scope, Rng, Tensor } from '../tensor/tensor.js';
+import { fromArray, noGrad, tidy, scope, Rng } from '../tensor/tensor.js';
 import { argmax, classWeights, scale } from '../kernels/index.js';
 import { Crab, type CrabConfig, type CrabInput } from '../model/crab.js';
 import type { Module } from '../model/module.js';
@@ -125,7 +125,7 @@ export interface TrainTask<I extends Example> {
 }
 
 /** A padded batch of cached features as tensors ([B, T, L, d] when L hidden states were kept). */
-export function makeBatch(items: FeatureItem[], dims: FeatureDims): CrabInput & { labels: Tensor } {
+export function makeBatch(items: FeatureItem[], dims: FeatureDims): CrabInput {
   const B = items.length;
   const Ts = Math.max(...items.map((i) => i.speechLen));
   const Tt = Math.max(...items.map((i) => i.textLen));
@@ -141,7 +141,6 @@ export function makeBatch(items: FeatureItem[], dims: FeatureDims): CrabInput & 
   return {
     speech: fromArray(s, shape(Ts, dims.speechLayers, dims.speechDim)), text: fromArray(t, shape(Tt, dims.textLayers, dims.textDim)),
     speechLengths: items.map((i) => i.speechLen), textLengths: items.map((i) => i.textLen),
-    labels: fromArray(items.map((i) => i.label), [B], 'i32'),
   };
 }
 
