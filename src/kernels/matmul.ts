@@ -74,8 +74,9 @@ function launch(a: Tensor, b: Tensor, c: Tensor, batch: number, M: number, N: nu
     });
   } else if (variant === 'subgroup') {
     const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
+    const WG = subgroupWorkgroupSize(N);
     dispatch({ ...matmulSubgroupKernel, entry }, {
-      buffers: [a.buffer, b.buffer, c.buffer], params, workgroups: [Math.ceil(N / 4 / 64), Math.ceil(M / 8), batch],
+      buffers: [a.buffer, b.buffer, c.buffer], params, constants: { WG }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / 8), batch],
       work: 2 * M * N * K * batch,
     });
   } else {
@@ -85,6 +86,16 @@ function launch(a: Tensor, b: Tensor, c: Tensor, batch: number, M: number, N: nu
       work: 2 * M * N * K * batch * 6, // the tiled kernel runs ~6× slower on CPU adapters
     });
   }
+}
+
+/**
+ * Invocations per workgroup of the subgroup kernel: one per 4 output columns, at most 64. A
+ * narrow product (N = 64, attention's P·V) would otherwise leave 48 of 64 lanes recomputing the
+ * last column: 4× the work.
+ */
+export function subgroupWorkgroupSize(N: number): number {
+  const cols = Math.ceil(N / 4);
+  return [8, 16, 32].find((w) => cols <= w) ?? 64;
 }
 
 /** `op(a) · op(b)` over the last two dimensions, broadcasting the leading (batch) dimensions. */

@@ -17,7 +17,8 @@ function batchedRef(a: Float64Array, b: Float64Array, batch: number, aB: boolean
   return out;
 }
 
-const CASES: Array<[number, number, number]> = [[1, 1, 1], [7, 5, 3], [33, 9, 17], [8, 4, 4], [33, 36, 20], [129, 12, 8], [2, 260, 12]];
+// N from 1 to 260: the subgroup kernel runs workgroups of 8, 16, 32 and 64 lanes (one per 4 columns).
+const CASES: Array<[number, number, number]> = [[1, 1, 1], [7, 5, 3], [33, 9, 17], [8, 4, 4], [33, 36, 20], [9, 100, 8], [129, 12, 8], [2, 260, 12]];
 
 for (const variant of ['tiled', 'subgroup', 'naive'] as const) {
   describe(`matmul ${variant}`, () => {
