@@ -20,6 +20,8 @@ export interface Row {
   workload: string;
   impl: string;
   ms: number;
+  /** GPU time of the same run from timestamp queries, where measured. */
+  gpuMs?: number;
   /** Derived rate (GFLOP/s, GB/s, µs, …) and its unit. */
   rate?: number;
   unit?: string;

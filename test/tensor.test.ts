@@ -91,6 +91,27 @@ describe('tensor', () => {
     expect(nextSecondsPerWork(prev, 5, 1e6, 0)).toBeCloseTo(0.7 * prev + 0.3 * 4 * prev, 20);
     expect(nextSecondsPerWork(prev, 0.001, 1e9, 0)).toBe(prev); // too short to measure
   });
+  it('runtime profiler: GPU time per kernel and entry point from timestamp queries, off again afterwards', async () => {
+    const { profileKernels, kernelProfile, sync } = await import('../src/tensor/runtime.js');
+    const on = profileKernels(true);
+    expect(on).toBe(deviceInfo().hasTimestamps);
+    if (!on) return;
+    kernelProfile(true);
+    const a = fromArray(Array.from({ length: 64 * 64 }, (_, i) => (i % 7) - 3), [64, 64]);
+    const b = ops.matmul(a, a);
+    const c = ops.matmul(b, a, { transB: true });
+    await sync();
+    profileKernels(false);
+    const prof = kernelProfile(true);
+    const mm = [...prof].filter(([k]) => k.startsWith('matmul'));
+    // Two products, each timed once: positive, finite, and well under the 10 s this test may take.
+    expect(mm.reduce((n, [, e]) => n + e.count, 0)).toBe(2);
+    for (const [, e] of mm) expect(e.ms > 0 && e.ms < 10_000).toBe(true);
+    ops.add(c, c);
+    await sync();
+    expect(kernelProfile().size).toBe(0); // off: nothing recorded
+    for (const t of [a, b, c]) t.dispose();
+  });
   it('tensor registry: every kernel entry point compiles on this adapter', async () => {
     const device = gpuDevice();
     for (const { kernel, entries, needsSubgroups } of ops.KERNELS) {

@@ -139,6 +139,13 @@ export function dispatch(k: Kernel, l: Launch): void {
   });
   const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: k.stem });
   if (!encoder) encoder = device.createCommandEncoder({ label: 'batch' });
+  if (profiling) {
+    // One pass per dispatch, timestamped at its start and end.
+    if (pass) pass.end();
+    const i = profileLabels.length;
+    profileLabels.push(k.entry && k.entry !== 'main' ? `${k.stem}.${k.entry}` : k.stem);
+    pass = encoder.beginComputePass({ label: 'profiled', timestampWrites: { querySet: querySet!, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+  }
   if (!pass) pass = encoder.beginComputePass({ label: 'batch' });
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindGroup);
@@ -176,6 +183,7 @@ export function flush(): void {
   const device = gpuDevice();
   if (pass) pass.end();
   if (slots > 0 && arena) device.queue.writeBuffer(arena, 0, arenaData, 0, slots * SLOT);
+  if (profiling && profileLabels.length > 0) resolveProfile(encoder);
   device.queue.submit([encoder.finish()]);
   if (firstSubmit === 0) firstSubmit = performance.now();
   encoder = null;
@@ -241,6 +249,62 @@ export async function sync(): Promise<void> {
   await gpuDevice().queue.onSubmittedWorkDone();
   done();
   throwPendingErrors();
+  if (profileReads.length) await readProfiles();
+}
+
+// ---- Profiling: GPU time per kernel from timestamp queries (opt-in, see profileKernels). ----
+let profiling = false;
+let querySet: GPUQuerySet | null = null;
+let profileLabels: string[] = [];
+const profileReads: Array<{ buffer: GPUBuffer; labels: string[] }> = [];
+const profileTotals = new Map<string, { count: number; ms: number }>();
+
+/**
+ * Turns per-kernel GPU timing on or off (needs the adapter's `timestamp-query` feature; returns
+ * false without it). While on, each dispatch gets its own timestamped pass, so batches run a
+ * little slower; {@link kernelProfile} then gives the GPU time per kernel and entry point,
+ * gathered at each {@link sync}. `npm run bench -- fused` reports it next to wall time.
+ */
+export function profileKernels(on: boolean): boolean {
+  flush();
+  if (on && !deviceInfo().hasTimestamps) return false;
+  if (on && !querySet) querySet = gpuDevice().createQuerySet({ type: 'timestamp', count: 2 * MAX_BATCH, label: 'profile' });
+  profiling = on;
+  return true;
+}
+
+/** GPU milliseconds and launch counts per kernel (`stem` or `stem.entry`) since the last reset. */
+export function kernelProfile(reset = false): Map<string, { count: number; ms: number }> {
+  const out = new Map(profileTotals);
+  if (reset) profileTotals.clear();
+  return out;
+}
+
+function resolveProfile(enc: GPUCommandEncoder): void {
+  const device = gpuDevice();
+  const n = 2 * profileLabels.length;
+  const resolved = device.createBuffer({ size: n * 8, usage: 0x0200 /* QUERY_RESOLVE */ | 0x0004 /* COPY_SRC */ });
+  const read = device.createBuffer({ size: n * 8, usage: 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */ });
+  enc.resolveQuerySet(querySet!, 0, n, resolved, 0);
+  enc.copyBufferToBuffer(resolved, 0, read, 0, n * 8);
+  profileReads.push({ buffer: read, labels: profileLabels });
+  profileLabels = [];
+  queueMicrotask(() => resolved.destroy());
+}
+
+async function readProfiles(): Promise<void> {
+  for (const { buffer, labels } of profileReads.splice(0)) {
+    await buffer.mapAsync(0x0001 /* READ */);
+    const t = new BigUint64Array(buffer.getMappedRange());
+    labels.forEach((label, i) => {
+      const e = profileTotals.get(label) ?? { count: 0, ms: 0 };
+      e.count++;
+      e.ms += Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
+      profileTotals.set(label, e);
+    });
+    buffer.unmap();
+    buffer.destroy();
+  }
 }
 
 onRelease(() => {
