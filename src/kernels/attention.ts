@@ -21,8 +21,6 @@ import { softmax } from './softmax.js';
 import { scale as scaleOp } from './unary.js';
 import { add } from './binary.js';
 import { maskedFill } from './where.js';
-import { permute, pad } from './copy.js';
-import { noGrad, isGradEnabled } from '../tensor/tensor.js';
 import { dispatch, grid } from '../tensor/runtime.js';
 
 /** Options shared by the attention implementations. */
@@ -64,21 +62,18 @@ export function forceAttentionImpl(v: AttentionImpl | null): void {
 }
 
 /**
- * The implementation for a problem on this adapter (`needsGrad`: a backward will follow).
- * GPUs get the fused kernel, which never writes the T×S scores. On CPU adapters (lavapipe) the
- * one-row-per-invocation kernel loads the same keys in every lane, which a CPU serializes, so
- * they get the subgroup kernels, which share loads across lanes as the matmul does. Measured
- * there (`npm run bench -- fused`, B4 H12 Dh64): the subgroup forward beats the composed path at
- * every size, but forward+backward only on long sequences (2.5× at T = S = 750, 0.85× at 256),
- * so training on short sequences stays composed.
+ * The implementation for a head size on this adapter. GPUs get the fused kernel, which never
+ * writes the T×S scores. On CPU adapters (lavapipe) the one-row-per-invocation kernel loads the
+ * same keys in every lane, which a CPU serializes, so they get the subgroup kernels, which share
+ * loads across lanes as the matmul does: measured there (`npm run bench -- fused`, B4 H12 Dh64)
+ * they match or beat the composed path from T = S = 64 up, forward and backward.
  */
-export function attentionImpl(headDim: number, needsGrad = false, T = 0, S = 0): AttentionImpl {
+export function attentionImpl(headDim: number): AttentionImpl {
   if (!fusedAttentionSupports(headDim)) return 'composed';
   const sub = subgroupAttentionSupports(headDim);
   if (forcedImpl) return forcedImpl === 'subgroup' && !sub ? 'fused' : forcedImpl;
   if (!deviceInfo().isCpu) return 'fused';
-  if (!sub) return 'composed';
-  return needsGrad && T * S < 400 * 400 ? 'composed' : 'subgroup';
+  return sub ? 'subgroup' : 'composed';
 }
 
 /** True when the subgroup kernels apply: subgroups on the adapter and Dh a multiple of 32. */
@@ -94,9 +89,10 @@ export function fusedAttentionSupports(headDim: number): boolean {
 /**
  * Fused attention (`wgsl/attention.wgsl`): online-softmax forward with no T×S score matrix in
  * memory (unless the bias itself needs a gradient), backward recomputing the probabilities
- * from the saved logsumexp; on CPU adapters the same in 8×32 blocks (`attention.subgroup.wgsl`).
- * Runs {@link attentionComposed} instead where {@link attentionImpl} says so (unsupported head
- * dims; on CPU adapters, training on short sequences). Fully masked rows give zeros.
+ * from the saved logsumexp; on CPU adapters the same in 8×32 blocks (`attention.subgroup.wgsl`),
+ * whose backward writes P and dS out for the engine's matmuls while they fit
+ * ({@link materializedBackward}). Runs {@link attentionComposed} instead for head dims the
+ * kernels do not take ({@link attentionImpl}). Fully masked rows give zeros.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw new Error(`attention: expected q, k, v of shape (B, H, T|S, Dh), got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
@@ -105,7 +101,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== Dh || fmt(v.shape) !== fmt(k.shape)) {
     throw new Error(`attention: k ${fmt(k.shape)} and v ${fmt(v.shape)} must be [${B}, ${H}, S, ${Dh}] for q ${fmt(q.shape)}`);
   }
-  const impl = attentionImpl(Dh, isGradEnabled() && [q, k, v, opts.bias].some((t) => t?.requiresGrad), T, S);
+  const impl = attentionImpl(Dh);
   if (impl === 'composed') return attentionComposed(q, k, v, opts);
   expectDType('attention', 'f32', q, k, v);
   const bias = opts.bias ?? null;
@@ -136,34 +132,40 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const inputs = bias ? [q, k, v, bias] : [q, k, v];
   const scale = opts.scale ?? 1 / Math.sqrt(Dh);
   let out: Tensor;
-  let kT: Tensor | null = null; // the subgroup forward's Kᵀ, saved for dq like lse (freed with its scope)
   if (impl === 'subgroup') {
-    // Uniforms of attention.subgroup.wgsl: the shared 12 plus Sp, blocks, Tp, wantBiasGrad.
-    const Sp = Math.ceil(S / 32) * 32;
-    const Tp = Math.ceil(T / 32) * 32;
+    // Uniforms of attention.subgroup.wgsl: the shared 12 with `blocks` in slot 11, then wantBiasGrad and lanes.
     const sub = (blocks: number, biasGrad: boolean): Array<number | { f: number }> => [
-      B, H, T, S, Dh, bias ? 1 : 0, mask ? 1 : 0, Sp, biasB, biasH, f32(scale), blocks, Tp, biasGrad ? 1 : 0, 8, 0,
+      B, H, T, S, Dh, bias ? 1 : 0, mask ? 1 : 0, 0, biasB, biasH, f32(scale), blocks, 0, biasGrad ? 1 : 0, 8, 0,
     ];
-    const run = (entry: string, blocks: number, buffers: Array<GPUBuffer | null>, biasGrad = false): void => dispatch(
+    // work: matmul-sized products (2·rows·S·Dh FLOPs each) the entry point computes.
+    const run = (entry: string, blocks: number, products: number, buffers: Array<GPUBuffer | null>, biasGrad = false): void => dispatch(
       { ...attentionSubgroupKernel, entry },
-      { buffers, params: sub(blocks, biasGrad), constants: { NC: Dh / 32 }, workgroups: grid(B * H * blocks, 1), work: 6 * rows * S * Dh }, // ≈ 10 GFLOP/s on lavapipe
+      { buffers, params: sub(blocks, biasGrad), constants: { NC: Dh / 32 }, workgroups: grid(B * H * blocks, 1), work: products * 2 * rows * S * Dh },
     );
-    const kTs = (kT = transposedPadded(k, Sp));
-    // Bindings 8 (k) and 9 (dO) are declared by the shared row loader; the forward reads neither.
-    run('main', Math.ceil(T / 8), [q.buffer, kTs.buffer, v.buffer, bb, mb, o.buffer, lse.buffer, k.buffer, q.buffer]);
+    // Binding 8 (dO) is read by the shared row loader; the forward binds a stand-in.
+    run('main', Math.ceil(T / 8), 2, [q.buffer, k.buffer, v.buffer, bb, mb, o.buffer, lse.buffer, q.buffer]);
     out = record('attention', o, inputs, (g) => {
       const Dr = rowDot(o, g, rows, Dh, params(false));
-      const dQ = new Tensor(q.shape, 'f32');
       const dBiasFull = new Tensor(wantBiasGrad ? [B, H, T, S] : [1], 'f32');
-      const vT = transposedPadded(v, Sp);
-      run('dq', Math.ceil(T / 8), [q.buffer, kTs.buffer, v.buffer, bb, mb, null, lse.buffer, k.buffer, g.buffer, vT.buffer, null, null, Dr.buffer, dQ.buffer, dBiasFull.buffer], wantBiasGrad);
-      vT.dispose();
-      const [qT, gT] = [transposedPadded(q, Tp), transposedPadded(g, Tp)];
-      const dK = new Tensor(k.shape, 'f32');
-      const dV = new Tensor(v.shape, 'f32');
-      run('dkv', Math.ceil(S / 8), [q.buffer, null, v.buffer, bb, mb, null, lse.buffer, k.buffer, g.buffer, null, qT.buffer, gT.buffer, Dr.buffer, dK.buffer, dV.buffer]);
-      qT.dispose();
-      gT.dispose();
+      const shared = [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer];
+      let dQ: Tensor, dK: Tensor, dV: Tensor;
+      if (materializedBackward(B * H * T * S)) {
+        // P and scale·dS written once by `ds`; the three products run on the matmul kernel.
+        const P = new Tensor([B, H, T, S], 'f32');
+        const dS = new Tensor([B, H, T, S], 'f32');
+        run('ds', Math.ceil(T / 8), 2, [...shared, P.buffer, dS.buffer, dBiasFull.buffer], wantBiasGrad);
+        dV = matmul(P, g, { transA: true });
+        dQ = matmul(dS, k);
+        dK = matmul(dS, q, { transA: true });
+        P.dispose();
+        dS.dispose();
+      } else {
+        dQ = new Tensor(q.shape, 'f32');
+        run('dq', Math.ceil(T / 8), 3, [...shared, dQ.buffer, null, dBiasFull.buffer], wantBiasGrad);
+        dK = new Tensor(k.shape, 'f32');
+        dV = new Tensor(v.shape, 'f32');
+        run('dkv', Math.ceil(S / 8), 4, [...shared, dK.buffer, dV.buffer]);
+      }
       Dr.dispose();
       const dBias = wantBiasGrad ? sumTo(dBiasFull, bias!.shape) : null;
       if (!wantBiasGrad) dBiasFull.dispose();
@@ -187,10 +189,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       return bias ? [dQ, dK, dV, dBias] : [dQ, dK, dV];
     });
   }
-  if (!out.requiresGrad) {
-    lse.dispose();
-    kT?.dispose();
-  }
+  if (!out.requiresGrad) lse.dispose();
   return out;
 }
 
@@ -201,14 +200,20 @@ function rowDot(o: Tensor, g: Tensor, rows: number, Dh: number, params: Array<nu
   return Dr;
 }
 
-/** x [B, H, L, Dh] → xᵀ [B, H, Dh, Lp], zero-padded to Lp columns (no gradient recorded). */
-function transposedPadded(x: Tensor, Lp: number): Tensor {
-  return noGrad(() => {
-    const t = permute(x, [0, 1, 3, 2]);
-    const L = x.shape[2]!;
-    if (Lp === L) return t;
-    const padded = pad(t, [0, 0, 0, 0], [0, 0, 0, Lp - L]);
-    t.dispose();
-    return padded;
-  });
+let forcedBackward: 'materialized' | 'streaming' | null = null;
+/** Forces one subgroup backward (tests, benchmarks); `null` restores the choice by size. */
+export function forceAttentionBackward(v: 'materialized' | 'streaming' | null): void {
+  forcedBackward = v;
+}
+
+/**
+ * Whether the subgroup backward writes P and dS out ([B, H, T, S] each) and finishes with three
+ * matmuls, rather than streaming (dq + dkv, nothing T×S in memory). Written out, each product runs
+ * once at matmul speed; streaming recomputes the scores in both kernels and keeps two
+ * accumulator blocks per workgroup, which spills. So: written out while one such matrix stays
+ * under 64 MiB (T = S ≈ 580 at B = 4, H = 12) and fits a binding.
+ */
+export function materializedBackward(elements: number): boolean {
+  if (forcedBackward) return forcedBackward === 'materialized';
+  return elements * 4 <= Math.min(64 * 2 ** 20, deviceInfo().limits.maxStorageBufferBindingSize);
 }

@@ -28,7 +28,7 @@ export { embedding } from './embedding.js';
 export { dropout } from './dropout.js';
 export { KERNELS, type KernelEntry } from './registry.js';
 export { adamwUpdate, type AdamWStep } from './adamw.js';
-export { attention, attentionComposed, fusedAttentionSupports, attentionImpl, forceAttentionImpl, type AttentionOptions, type AttentionImpl } from './attention.js';
+export { attention, attentionComposed, fusedAttentionSupports, attentionImpl, forceAttentionImpl, forceAttentionBackward, materializedBackward, type AttentionOptions, type AttentionImpl } from './attention.js';
 export { crossEntropy, crossEntropyComposed, classWeights, type CrossEntropyOptions } from './cross_entropy.js';
 export { contrastiveLoss, contrastiveComposed, type ContrastiveMode, type ContrastiveOptions } from './contrastive.js';
 export { gruRecurrence, GRU_MAX_HIDDEN } from './gru.js';

@@ -1,8 +1,8 @@
 // Fused attention against the PyTorch fixture, the composed reference (bias per batch×head or
 // broadcast, key padding masks, T ≠ S, fully masked rows) and finite differences.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, onTestFinished } from 'vitest';
 import { fromArray, Tensor } from '../../src/tensor/tensor.js';
-import { attention, attentionComposed, forceAttentionImpl, attentionImpl } from '../../src/kernels/attention.js';
+import { attention, attentionComposed, forceAttentionImpl, attentionImpl, forceAttentionBackward } from '../../src/kernels/attention.js';
 import { deviceInfo } from '../../src/tensor/device.js';
 import { Case } from '../fixture.js';
 import { expectClose, randArray, checkOp } from '../helpers.js';
@@ -120,7 +120,9 @@ describe('attention, subgroup kernels (8 rows × 32 columns per workgroup)', () 
       expectClose(got, want, 1e-5, 1e-4, `subgroup attention ${dims}`);
     }
   });
-  it('attention subgroup backward: gradients equal the composed path (bias with grad, mask, T=23, S=40, Dh=64); a fully masked item gives zeros', async () => {
+  it.each(['materialized', 'streaming'] as const)('attention subgroup backward, %s: gradients equal the composed path (bias with grad, mask, T=23, S=40, Dh=64); a fully masked item gives zeros', async (mode) => {
+    forceAttentionBackward(mode);
+    onTestFinished(() => forceAttentionBackward(null));
     const [B, H, T, S, D] = [2, 2, 23, 40, 64];
     const make = (): Tensor[] => [leaf(randArray(B * H * T * D, 31), [B, H, T, D]), leaf(randArray(B * H * S * D, 32), [B, H, S, D]), leaf(randArray(B * H * S * D, 33), [B, H, S, D]), leaf(randArray(H * T * S, 34), [1, H, T, S])];
     const mask = fromArray(Array.from({ length: B * S }, (_, i) => (i % S >= S - 5 * (i < S ? 1 : 2) ? 1 : 0)), [B, S]);
@@ -133,6 +135,17 @@ describe('attention, subgroup kernels (8 rows × 32 columns per workgroup)', () 
     ya.backward(dy);
     yb.backward(dy);
     for (let i = 0; i < 4; i++) expectClose(await a[i]!.grad!.toArray(), await b[i]!.grad!.toArray(), 1e-5, 1e-4, `grad ${'qkvb'[i]}`);
+    // Dh = 32 and 128 (1 and 4 vec4 chunks per lane), a bias without gradient, T = 9, S = 33.
+    for (const Dh of [32, 128]) {
+      const [T2, S2] = [9, 33];
+      const mk = (): Tensor[] => [leaf(randArray(H * T2 * Dh, 41), [1, H, T2, Dh]), leaf(randArray(H * S2 * Dh, 42), [1, H, S2, Dh]), leaf(randArray(H * S2 * Dh, 43), [1, H, S2, Dh])];
+      const fixedBias = fromArray(randArray(H * T2 * S2, 44), [1, H, T2, S2]);
+      const dy2 = fromArray(randArray(H * T2 * Dh, 45), [1, H, T2, Dh]);
+      const [x, y] = [mk(), mk()];
+      attention(x[0]!, x[1]!, x[2]!, { bias: fixedBias }).backward(dy2);
+      attentionComposed(y[0]!, y[1]!, y[2]!, { bias: fixedBias }).backward(dy2);
+      for (let i = 0; i < 3; i++) expectClose(await x[i]!.grad!.toArray(), await y[i]!.grad!.toArray(), 1e-5, 1e-4, `Dh ${Dh} grad ${'qkv'[i]}`);
+    }
     // A fully masked item: zero output, zero and finite gradients (the composed path gives NaN there).
     const c = make();
     const all = fromArray(Array.from({ length: B * S }, (_, i) => (i >= S ? 1 : 0)), [B, S]);

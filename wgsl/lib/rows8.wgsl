@@ -27,3 +27,11 @@ fn step(acc: Rows, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Rows
   o[7] += mac(subgroupBroadcast(a, 7u), b0, b1, b2, b3);
   return o;
 }
+
+// step, with this lane's 4 columns given as 4 rows w0..w3 of a row-major operand (4 values
+// each along k): the 4×4 block is transposed in registers, as matmul.subgroup's `nt` does,
+// so no transposed copy of the operand is needed.
+fn stepT(acc: Rows, a: vec4f, w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f) -> Rows {
+  return step(acc, a, vec4f(w0.x, w1.x, w2.x, w3.x), vec4f(w0.y, w1.y, w2.y, w3.y),
+              vec4f(w0.z, w1.z, w2.z, w3.z), vec4f(w0.w, w1.w, w2.w, w3.w));
+}
