@@ -26,17 +26,23 @@ interface CopySpec {
   padValue?: number;
 }
 
-function copyInto(op: string, src: Tensor, dst: Tensor, c: CopySpec): void {
+function copyInto(op: string, src: Tensor, dst: Tensor, spec: CopySpec): void {
+  // A scalar is a 1-element row.
+  const c = spec.shape.length ? spec : { ...spec, shape: [1], ss: [0], ds: [0] };
   let n = 1;
   for (const d of c.shape) n *= d;
   const pad = c.lo ? 1 : 0;
   const pv = c.padValue ?? 0;
-  launch1d(copyKernel, n, [src.buffer, dst.buffer], [
+  // Up to 8 elements of the last dimension per invocation (fewer when rows are shorter).
+  const L = c.shape.at(-1)!;
+  const run = Math.max(1, Math.min(8, L));
+  const runs = Math.ceil(L / run);
+  launch1d(copyKernel, L ? (n / L) * runs : 0, [src.buffer, dst.buffer], [
     n, c.shape.length, c.srcOff ?? 0, c.dstOff ?? 0,
-    src.dtype === 'f32' ? f32(pv) : pv >>> 0, pad, 0, 0,
+    src.dtype === 'f32' ? f32(pv) : pv >>> 0, pad, run, runs,
     ...dims8(op, c.shape), ...dims8(op, c.ss), ...dims8(op, c.ds),
     ...dims8(op, c.lo ?? []), ...dims8(op, c.hi ?? []),
-  ]);
+  ], undefined, undefined, 100 * n);
 }
 
 /** Reorders dimensions: `out.shape[i] = x.shape[perm[i]]` (like `torch.permute`). Copies. */

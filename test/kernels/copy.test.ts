@@ -37,6 +37,12 @@ describe('copy', () => {
       for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) y[(r + 1) * 7 + c] = x![r * 4 + c]!;
       return y;
     }, [{ data: randArray(12, 3), shape: [3, 4] }]);
+    // Padding on both sides of a last dimension longer than one 8-element run per invocation.
+    await checkOp('pad last dim', ([x]) => ops.pad(x!, [1, 2], [0, 5], -1), ([x]) => {
+      const y = new Float64Array(4 * 18).fill(-1);
+      for (let r = 0; r < 3; r++) for (let c = 0; c < 11; c++) y[(r + 1) * 18 + c + 2] = x![r * 11 + c]!;
+      return y;
+    }, [{ data: randArray(33, 7), shape: [3, 11] }]);
   });
   it('copy concat along an inner axis', async () => {
     await checkOp('concat', ([a, b]) => ops.concat([a!, b!], 1), ([a, b]) => {
