@@ -1,10 +1,12 @@
 // binary: out = a ∘ b with NumPy broadcasting (up to 8 dims); compare ops give 1.0 / 0.0.
 // Broadcasting is done by strides: a dimension of size 1 has stride 0, so no input is expanded.
 // Thread mapping: one invocation per output element; when both inputs already have the output's
-// shape (`same` = 1) the index is used directly, skipping the stride walk.
+// shape (`same` = 1) the index is used directly, skipping the stride walk. Otherwise one
+// invocation per run of `run` (≤ 8) elements along the last dimension, so the index is split
+// into coordinates once per run: integer division has no vector instruction on CPU adapters.
 // Bindings: 1 = a, 2 = b, 3 = out.
 struct Params {
-  n: u32, ndim: u32, same: u32, _pad: u32,
+  n: u32, ndim: u32, same: u32, run: u32,   // run: elements per invocation when broadcasting
   shape: array<vec4u, 2>,   // output shape
   sa: array<vec4u, 2>,      // a's strides over the output shape (0 where broadcast)
   sb: array<vec4u, 2>,
@@ -46,15 +48,27 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     out[i] = op(a[i], b[i]);
     return;
   }
-  var rem = i;
+  let last = p.ndim - 1u;
+  let L = p.shape[last / 4u][last % 4u];
+  let runs = (L + p.run - 1u) / p.run;
+  var rem = i / runs;                   // row (all dimensions but the last)
+  if (rem * L >= p.n) { return; }
+  let c0 = (i % runs) * p.run;
   var ia = 0u;
   var ib = 0u;
-  for (var d = i32(p.ndim) - 1; d >= 0; d--) {
+  for (var d = i32(last) - 1; d >= 0; d--) {
     let s = p.shape[d / 4][d % 4];
     let c = rem % s;
     rem = rem / s;
     ia += c * p.sa[d / 4][d % 4];
     ib += c * p.sb[d / 4][d % 4];
   }
-  out[i] = op(a[ia], b[ib]);
+  let row = (i / runs) * L;
+  let saL = p.sa[last / 4u][last % 4u];
+  let sbL = p.sb[last / 4u][last % 4u];
+  for (var j = 0u; j < p.run; j++) {
+    let c = c0 + j;
+    if (c >= L) { break; }
+    out[row + c] = op(a[ia + c * saL], b[ib + c * sbL]);
+  }
 }

@@ -46,10 +46,14 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = new Tensor(shape, 'f32');
   const same = fmt(a.shape) === fmt(shape) && fmt(b.shape) === fmt(shape) ? 1 : 0;
-  launch1d(binaryKernel, out.size, [a.buffer, b.buffer, out.buffer], [
-    out.size, shape.length, same, 0,
+  // Broadcasting: one invocation per run of up to 8 elements of the last dimension.
+  const L = shape.length ? shape.at(-1)! : 1;
+  const run = Math.max(1, Math.min(8, L));
+  const invocations = same || !L ? out.size : (out.size / L) * Math.ceil(L / run);
+  launch1d(binaryKernel, invocations, [a.buffer, b.buffer, out.buffer], [
+    out.size, Math.max(1, shape.length), same, run,
     ...dims8(op, shape), ...dims8(op, broadcastStrides(a.shape, shape)), ...dims8(op, broadcastStrides(b.shape, shape)),
-  ], { OP: BINARY_OPS[op] });
+  ], { OP: BINARY_OPS[op] }, undefined, 100 * out.size);
   if (BINARY_OPS[op] >= BINARY_OPS.eq) return out; // comparisons have no gradient
   return record(op, out, [a, b], (g) => binaryBackward(op, a, b, g));
 }
