@@ -6,7 +6,7 @@
  * Variants (same math, chosen per adapter, see {@link matmulVariant}):
  * - `matmul.wgsl` — portable: 64×64 tiles in workgroup memory, 4×4 register block per thread.
  * - `matmul.subgroup.wgsl` — lavapipe-fast: A shared across lanes with `subgroupBroadcast`,
- *   8 vec4 accumulators per thread; needs K % 4 = 0, N % 4 = 0 and subgroups ≥ 8 lanes.
+ *   16 rows × 4 columns (two blocks of 8 vec4 accumulators) per thread; needs K % 4 = 0, N % 4 = 0 and subgroups ≥ 8 lanes.
  * - `matmul.naive.wgsl` — one invocation per output, no workgroup memory: CPU adapters' choice
  *   for the shapes the subgroup kernel cannot take.
  *
@@ -75,8 +75,9 @@ function launch(a: Tensor, b: Tensor, c: Tensor, batch: number, M: number, N: nu
   } else if (variant === 'subgroup') {
     const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
     const WG = subgroupWorkgroupSize(N);
+    const ROWS = M > 8 ? 16 : 8;
     dispatch({ ...matmulSubgroupKernel, entry }, {
-      buffers: [a.buffer, b.buffer, c.buffer], params, constants: { WG }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / 8), batch],
+      buffers: [a.buffer, b.buffer, c.buffer], params, constants: { WG, ROWS }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / ROWS), batch],
       work: 2 * M * N * K * batch,
     });
   } else {
