@@ -3,7 +3,9 @@
 //   cols[g, c·K + k, b·Tout + t] = x[b, g·Cg + c, t·stride + k − pad]   (0 outside [0, T))
 // backward (col2im) gathers instead of scattering, so it needs no atomics and is deterministic:
 //   dx[b, ci, s] = Σ_k cols[g, c·K + k, b·Tout + t]  over k with t = (s + pad − k) / stride integral, 0 ≤ t < Tout
-// Thread mapping: one invocation per output element.
+// Thread mapping: main, one invocation per run of 8 consecutive t of one (row, b): the index is
+// split once per run (integer division has no vector instruction on CPU adapters);
+// backward, one invocation per element of dx.
 // Bindings: main: 1 = x, 2 = cols.  backward: 1 = dcols, 2 = dx.
 struct Params { B: u32, Cin: u32, T: u32, Tout: u32, K: u32, stride: u32, pad: u32, G: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -14,21 +16,23 @@ override WG: u32 = 64;
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WG;
-  let Cg = p.Cin / p.G;
-  let cols = p.B * p.Tout;
-  if (i >= p.G * Cg * p.K * cols) { return; }
-  let col = i % cols;
-  let rowAll = i / cols;              // g·Cg·K + c·K + k
-  let k = rowAll % p.K;
-  let gc = rowAll / p.K;              // g·Cg + c  == input channel
-  let b = col / p.Tout;
-  let t = col % p.Tout;
-  let s = i32(t * p.stride + k) - i32(p.pad);
-  var v = 0.0;
-  if (s >= 0 && u32(s) < p.T) { v = src[(b * p.Cin + gc) * p.T + u32(s)]; }
-  dst[i] = v;
+  let runs = (p.Tout + 7u) / 8u;
+  let rb = i / runs;                   // (g·Cg·K + c·K + k)·B + b
+  if (rb >= p.Cin * p.K * p.B) { return; }
+  let t0 = (i % runs) * 8u;
+  let b = rb % p.B;
+  let row = rb / p.B;                  // g·Cg·K + c·K + k
+  let k = row % p.K;
+  let gc = row / p.K;                  // g·Cg + c  == input channel
+  let xBase = (b * p.Cin + gc) * p.T;
+  let out = row * p.B * p.Tout + b * p.Tout;
+  for (var t = t0; t < min(t0 + 8u, p.Tout); t++) {
+    let s = i32(t * p.stride + k) - i32(p.pad);
+    var v = 0.0;
+    if (s >= 0 && u32(s) < p.T) { v = src[xBase + u32(s)]; }
+    dst[out + t] = v;
+  }
 }
-
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WG;

@@ -31,7 +31,7 @@ export function im2col(x: Tensor, K: number, stride: number, pad: number, groups
   const Cg = Cin / groups;
   const cols = new Tensor([groups, Cg * K, B * Tout], 'f32');
   const params = [B, Cin, T, Tout, K, stride, pad, groups];
-  launch1d(im2colKernel, cols.size, [x.buffer, cols.buffer], params);
+  launch1d(im2colKernel, Cin * K * B * Math.ceil(Tout / 8), [x.buffer, cols.buffer], params, undefined, undefined, 100 * cols.size); // runs of 8 along t
   return record('im2col', cols, [x], (g) => {
     const dx = new Tensor(x.shape, 'f32');
     launch1d(im2colKernel, dx.size, [g.buffer, dx.buffer], params, undefined, 'backward');
