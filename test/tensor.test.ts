@@ -80,7 +80,7 @@ describe('tensor', () => {
     kept!.dispose();
     expect(memoryStats().liveBuffers).toBe(before);
   });
-  it('runtime sleep calibration: learns from plain waits, ignores waits that compiled a pipeline, moves at most 4× a step', async () => {
+  it('runtime sleep calibration: learns from plain waits, ignores waits that compiled a pipeline, moves at most 4× a step, halves after oversleeping', async () => {
     const { nextSecondsPerWork } = await import('../src/tensor/runtime.js');
     const prev = 1 / 15e9;
     // 1e9 units in 0.1 s: halfway (0.3 weight) towards 1e-10 s per unit.
@@ -90,6 +90,9 @@ describe('tensor', () => {
     // Without the compile flag a wild wait moves the estimate by at most 4× (weighted 0.3).
     expect(nextSecondsPerWork(prev, 5, 1e6, 0)).toBeCloseTo(0.7 * prev + 0.3 * 4 * prev, 20);
     expect(nextSecondsPerWork(prev, 0.001, 1e9, 0)).toBe(prev); // too short to measure
+    // Woke to find the GPU done: the wait only bounds the time from above; halve, whatever it says.
+    expect(nextSecondsPerWork(prev, 0.1, 1e9, 0, true)).toBe(prev / 2);
+    expect(nextSecondsPerWork(prev, 5, 1e6, 1, true)).toBe(prev); // compiling still teaches nothing
   });
   it('runtime profiler: GPU time per kernel and entry point from timestamp queries, off again afterwards', async () => {
     const { profileKernels, kernelProfile, sync } = await import('../src/tensor/runtime.js');

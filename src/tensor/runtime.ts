@@ -214,17 +214,26 @@ export async function beforeWait(): Promise<() => void> {
   const work = pendingWork;
   const start = firstSubmit || performance.now();
   const predictedMs = work * secondsPerWork * 1000;
+  let woke = 0;
   if (!sleepOff && predictedMs > 4) {
     const left = 0.8 * predictedMs - (performance.now() - start);
-    if (left > 1) await new Promise((r) => setTimeout(r, left));
+    if (left > 1) {
+      await new Promise((r) => setTimeout(r, left));
+      woke = performance.now();
+    }
   }
   const compiled = compiledSinceWait;
   return () => {
-    const actual = (performance.now() - start) / 1000;
+    const now = performance.now();
+    const actual = (now - start) / 1000;
+    // Done within a millisecond of waking: the GPU had finished during the sleep, so the wait
+    // measured the sleep, not the work. Without this the estimate fell only ~6% per wait, and a
+    // workload made faster kept sleeping as long as before.
+    const overslept = woke > 0 && now - woke < 1;
     // Learn only from waits without a new pipeline: a cold shader cache can spend seconds
     // compiling before a tiny workload, and a calibration learnt from that once made the next
     // big workload sleep for a minute and a half.
-    secondsPerWork = nextSecondsPerWork(secondsPerWork, actual, work, compiled);
+    secondsPerWork = nextSecondsPerWork(secondsPerWork, actual, work, compiled, overslept);
     pendingWork = 0;
     firstSubmit = 0;
     compiledSinceWait = 0;
@@ -234,10 +243,12 @@ export async function beforeWait(): Promise<() => void> {
 /**
  * The sleep calibration after a wait that took `actual` seconds for `work` units: a moving
  * average, each step at most 4× up or down, within 0.5–500 G units per second; unchanged after
- * tiny waits and after waits that compiled a pipeline.
+ * tiny waits and after waits that compiled a pipeline. `overslept` (the GPU was done before the
+ * sleep ended, so `actual` only bounds the work's time from above) halves the estimate.
  */
-export function nextSecondsPerWork(prev: number, actual: number, work: number, compiled: number): number {
+export function nextSecondsPerWork(prev: number, actual: number, work: number, compiled: number, overslept = false): number {
   if (work <= 0 || actual <= 0.002 || compiled > 0) return prev;
+  if (overslept) return Math.max(prev / 2, MIN_SECONDS_PER_WORK);
   const next = 0.7 * prev + 0.3 * Math.min(Math.max(actual / work, prev / 4), prev * 4);
   return Math.min(Math.max(next, MIN_SECONDS_PER_WORK), MAX_SECONDS_PER_WORK);
 }
