@@ -40,7 +40,7 @@ export const KERNELS: KernelEntry[] = [
   { kernel: matmulKernel, entries: ['main'] },
   { kernel: matmulSubgroupKernel, entries: ['nn', 'nt', 'tn'], needsSubgroups: true },
   { kernel: matmulNaiveKernel, entries: ['main'] },
-  { kernel: softmaxKernel, entries: ['main', 'backward'] },
+  { kernel: softmaxKernel, entries: ['main', 'backward', 'main4', 'backward4'] },
   { kernel: layerNormKernel, entries: ['main', 'backward', 'backward_params'] },
   { kernel: im2colKernel, entries: ['main', 'backward'] },
   { kernel: embeddingKernel, entries: ['main', 'backward'] },
