@@ -15,6 +15,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// same4: both inputs of the output's shape and n % 4 == 0, 4 elements per invocation.
+@group(0) @binding(1) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> out4: array<vec4f>;
 
 override OP: u32 = 0;
 override WG: u32 = 64;
@@ -71,4 +75,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     if (c >= L) { break; }
     out[row + c] = op(a[ia + c * saL], b[ib + c * sbL]);
   }
+}
+
+@compute @workgroup_size(WG)
+fn same4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n / 4u) { return; }
+  let x = a4[i];
+  let y = b4[i];
+  out4[i] = vec4f(op(x.x, y.x), op(x.y, y.y), op(x.z, y.z), op(x.w, y.w));
 }

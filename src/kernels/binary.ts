@@ -49,11 +49,12 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   // Broadcasting: one invocation per run of up to 8 elements of the last dimension.
   const L = shape.length ? shape.at(-1)! : 1;
   const run = Math.max(1, Math.min(8, L));
-  const invocations = same || !L ? out.size : (out.size / L) * Math.ceil(L / run);
+  const same4 = same === 1 && out.size % 4 === 0; // whole vec4s: the same4 entry point
+  const invocations = same4 ? out.size / 4 : same || !L ? out.size : (out.size / L) * Math.ceil(L / run);
   launch1d(binaryKernel, invocations, [a.buffer, b.buffer, out.buffer], [
     out.size, Math.max(1, shape.length), same, run,
     ...dims8(op, shape), ...dims8(op, broadcastStrides(a.shape, shape)), ...dims8(op, broadcastStrides(b.shape, shape)),
-  ], { OP: BINARY_OPS[op] }, undefined, 100 * out.size);
+  ], { OP: BINARY_OPS[op] }, same4 ? 'same4' : undefined, 100 * out.size);
   if (BINARY_OPS[op] >= BINARY_OPS.eq) return out; // comparisons have no gradient
   return record(op, out, [a, b], (g) => binaryBackward(op, a, b, g));
 }

@@ -32,8 +32,8 @@ export interface KernelEntry {
 /** All kernels. */
 export const KERNELS: KernelEntry[] = [
   { kernel: fillKernel, entries: ['main', 'main_i32'] },
-  { kernel: unaryKernel, entries: ['main', 'backward'] },
-  { kernel: binaryKernel, entries: ['main'] },
+  { kernel: unaryKernel, entries: ['main', 'backward', 'main4', 'backward4'] },
+  { kernel: binaryKernel, entries: ['main', 'same4'] },
   { kernel: whereKernel, entries: ['main'] },
   { kernel: copyKernel, entries: ['main'] },
   { kernel: reduceKernel, entries: ['main', 'argmax', 'max_backward'] },

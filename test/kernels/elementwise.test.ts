@@ -6,7 +6,8 @@ import { checkOp, randArray, expectClose } from '../helpers.js';
 import { broadcast2, erf } from '../reference.js';
 import { fromArray } from '../../src/tensor/tensor.js';
 
-const SIZES = [1, 7, 33, 129, 257];
+// Multiples of 4 run the vec4 entry points (main4, backward4), the others the scalar ones.
+const SIZES = [1, 7, 12, 33, 129, 256, 257];
 const sig = (v: number): number => 1 / (1 + Math.exp(-v));
 const UNARY: Array<[ops.UnaryOp, (v: number) => number, [number, number]]> = [
   ['neg', (v) => -v, [-2, 2]],
@@ -48,7 +49,7 @@ const BIN: Array<[string, (a: number, b: number) => number]> = [
   ['maximum', Math.max], ['minimum', Math.min],
 ];
 const SHAPES: Array<[number[], number[]]> = [
-  [[7], [7]], [[33, 5], [5]], [[2, 3, 4], [3, 1]], [[2, 1, 5], [4, 1]], [[1], [129]], [[257], [1]], [[3, 1, 2, 1], [1, 4, 1, 3]],
+  [[7], [7]], [[4, 6], [4, 6]], [[33, 5], [5]], [[2, 3, 4], [3, 1]], [[2, 1, 5], [4, 1]], [[1], [129]], [[257], [1]], [[3, 1, 2, 1], [1, 4, 1, 3]],
 ];
 
 describe('binary', () => {
