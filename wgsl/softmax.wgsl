@@ -66,8 +66,8 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 fn main4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = gid.x + gid.y * nwg.x * WG;
   if (row >= p.rows) { return; }
+  let base = row * (p.L / 4u);
   let n = p.L / 4u;
-  let base = row * n;
   var m = vec4f(LOWEST);
   for (var j = 0u; j < n; j++) { m = max(m, x4[base + j]); }
   let mx = max(max(m.x, m.y), max(m.z, m.w));

@@ -20,10 +20,10 @@ function run(x: Tensor, log: boolean): Tensor {
   const rows = L === 0 ? 0 : x.size / L;
   const y = new Tensor(x.shape, 'f32');
   const v4 = L % 4 === 0; // rows of whole vec4s: main4 / backward4
-  launch1d(softmaxKernel, rows, [x.buffer, y.buffer], [rows, L], { LOG: log ? 1 : 0 }, v4 ? 'main4' : undefined, 300 * x.size);
+  launch1d(softmaxKernel, rows, [x.buffer, y.buffer], [rows, L], { LOG: log ? 1 : 0 }, v4 ? 'main4' : undefined, (v4 ? 100 : 300) * x.size); // work: the vec4 rows take about a third of the time
   return record(op, y, [x], (g) => {
     const dx = new Tensor(x.shape, 'f32');
-    launch1d(softmaxKernel, rows, [y.buffer, g.buffer, dx.buffer], [rows, L], { LOG: log ? 1 : 0 }, v4 ? 'backward4' : 'backward', 300 * x.size);
+    launch1d(softmaxKernel, rows, [y.buffer, g.buffer, dx.buffer], [rows, L], { LOG: log ? 1 : 0 }, v4 ? 'backward4' : 'backward', (v4 ? 100 : 300) * x.size);
     return [dx];
   });
 }
