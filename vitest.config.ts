@@ -1,18 +1,20 @@
 import { defineConfig } from 'vitest/config';
+// @ts-expect-error: a plain .mjs helper shared with scripts/build.mjs (no types)
+import { loadWgsl } from './scripts/wgsl.mjs';
 
 export default defineConfig({
-  // Import `.wgsl` files as text, like esbuild's `text` loader does for dist/.
+  // `.wgsl` imports become their text with #include lines expanded, as esbuild does for dist/.
   plugins: [{
-    name: 'wgsl-text',
-    transform(code: string, id: string) {
-      if (id.endsWith('.wgsl')) return { code: `export default ${JSON.stringify(code)};`, map: null };
+    name: 'wgsl',
+    load(id: string) {
+      if (id.endsWith('.wgsl')) return { code: `export default ${JSON.stringify(loadWgsl(id))};`, map: null };
       return undefined;
     },
   }],
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['test/unit/**'],
     setupFiles: ['test/setup.ts'],
-    // One GPU device per process; lavapipe has 2 cores, so files run one after another.
     pool: 'forks',
     poolOptions: { forks: { singleFork: true } },
     fileParallelism: false,

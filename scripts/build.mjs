@@ -1,12 +1,14 @@
 // Bundles the CLI, the library entry and the bench runner into dist/ with esbuild.
 // TF.js (bench only) is bundled too: its gradient registrations are ESM files with
 // extensionless imports that Node cannot load directly, but esbuild resolves.
-// WGSL files are inlined as text, so dist/ runs without the source tree.
+// WGSL files are inlined as text (with their #include lines expanded), so dist/ runs without
+// the source tree.
 import { build } from 'esbuild';
+import { wgslPlugin } from './wgsl.mjs';
 
 const common = {
   bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true,
-  loader: { '.wgsl': 'text' }, external: ['webgpu', '@jax-js/*'],
+  plugins: [wgslPlugin], external: ['webgpu', '@jax-js/*'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 };

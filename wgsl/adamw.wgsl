@@ -12,11 +12,11 @@ struct Params { n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, wd: f32, bc1:
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 @group(0) @binding(5) var<storage, read> gscale: array<f32>;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= u.n) { return; }
   let g = grad[i] * gscale[0];
   var w = p[i] * (1.0 - u.lr * u.wd);

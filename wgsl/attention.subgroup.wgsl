@@ -25,7 +25,8 @@
 //   dq:  8 query rows × 32-key blocks as in ds; dQ += scale · dS·K, with dS shuffled like P;
 //   dkv: the mirror, 8 keys × 32-query blocks: Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ,
 //        dV += Pᵀ·dO, dK += scale · dSᵀ·Q.
-// Rows, step and stepT come from lib/rows8.wgsl, prepended by src/kernels/attention.ts.
+// Rows, step and stepT come from lib/rows8.wgsl (included below).
+#include "lib/rows8.wgsl"
 struct Params {
   B: u32, H: u32, T: u32, S: u32,
   Dh: u32, hasBias: u32, hasMask: u32, _p0: u32,

@@ -33,11 +33,10 @@ struct Params {
 @group(0) @binding(11) var<storage, read_write> dBias: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dK: array<vec4f>;
 @group(0) @binding(11) var<storage, read_write> dV: array<vec4f>;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 const MAXV = 32u;   // Dh / 4 ≤ 32
 const NEG_INF = bitcast<f32>(0xff7fffffu);   // −FLT_MAX: "no key yet" / "fully masked row" (WGSL has no ∞ constants)
 
-fn rowIndex(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 // Score of query row (bh, t) (its vectors in qv) against key j, before masking.
 fn biasAt(b: u32, h: u32, t: u32, j: u32) -> f32 {
@@ -55,7 +54,7 @@ fn coords(r: u32, L: u32) -> Coords {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = rowIndex(gid, nwg);           // r = (b·H + h)·T + t
+  let r = flat_id(gid, nwg);           // r = (b·H + h)·T + t
   if (r >= p.B * p.H * p.T) { return; }
   let n4 = p.Dh / 4u;
   let c = coords(r, p.T);
@@ -93,7 +92,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WG)
 fn row_dot(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = rowIndex(gid, nwg);
+  let r = flat_id(gid, nwg);
   if (r >= p.B * p.H * p.T) { return; }
   let n4 = p.Dh / 4u;
   var s = 0.0;
@@ -103,7 +102,7 @@ fn row_dot(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 
 @compute @workgroup_size(WG)
 fn dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = rowIndex(gid, nwg);
+  let r = flat_id(gid, nwg);
   if (r >= p.B * p.H * p.T) { return; }
   let n4 = p.Dh / 4u;
   let c = coords(r, p.T);
@@ -135,7 +134,7 @@ fn dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: v
 
 @compute @workgroup_size(WG)
 fn dkv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = rowIndex(gid, nwg);           // c = (b·H + h)·S + j
+  let c = flat_id(gid, nwg);           // c = (b·H + h)·S + j
   if (c >= p.B * p.H * p.S) { return; }
   let n4 = p.Dh / 4u;
   let kc = coords(c, p.S);

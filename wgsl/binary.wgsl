@@ -21,9 +21,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out4: array<vec4f>;
 
 override OP: u32 = 0;
-override WG: u32 = 64;
-// OP codes (keep in sync with BINARY_OPS in src/kernels/binary.ts)
-const ADD = 0u; const SUB = 1u; const MUL = 2u; const DIV = 3u; const MAX = 4u; const MIN = 5u;
+#include "lib/grid.wgsl"
+// OP codes: the names and values of BINARY_OPS in src/kernels/binary.ts (test/unit/registry.test.ts checks)
+const ADD = 0u; const SUB = 1u; const MUL = 2u; const DIV = 3u; const MAXIMUM = 4u; const MINIMUM = 5u;
 const EQ = 6u; const NE = 7u; const LT = 8u; const LE = 9u; const GT = 10u; const GE = 11u;
 
 fn op(x: f32, y: f32) -> f32 {
@@ -32,8 +32,8 @@ fn op(x: f32, y: f32) -> f32 {
     case SUB: { return x - y; }
     case MUL: { return x * y; }
     case DIV: { return x / y; }
-    case MAX: { return max(x, y); }
-    case MIN: { return min(x, y); }
+    case MAXIMUM: { return max(x, y); }
+    case MINIMUM: { return min(x, y); }
     case EQ: { return select(0.0, 1.0, x == y); }
     case NE: { return select(0.0, 1.0, x != y); }
     case LT: { return select(0.0, 1.0, x < y); }
@@ -46,7 +46,7 @@ fn op(x: f32, y: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
   if (p.same == 1u) {
     out[i] = op(a[i], b[i]);
@@ -79,7 +79,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WG)
 fn same4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n / 4u) { return; }
   let x = a4[i];
   let y = b4[i];

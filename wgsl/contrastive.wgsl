@@ -34,13 +34,12 @@ struct Params { N: u32, D: u32, invTau: f32 }
 @group(0) @binding(3) var<storage, read> invIn: array<f32>;
 @group(0) @binding(4) var<storage, read> fIn: array<f32>;
 @group(0) @binding(6) var<storage, read_write> df: array<f32>;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
-fn idx(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 @compute @workgroup_size(WG)
 fn normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = idx(gid, nwg);
+  let i = flat_id(gid, nwg);
   if (i >= p.N) { return; }
   var s = 0.0;
   for (var d = 0u; d < p.D; d++) { let v = f[i * p.D + d]; s += v * v; }
@@ -51,7 +50,7 @@ fn normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 
 @compute @workgroup_size(WG)
 fn rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = idx(gid, nwg);
+  let i = flat_id(gid, nwg);
   if (i >= p.N) { return; }
   let base = i * p.N;
   var m = -3.0e38;
@@ -82,7 +81,7 @@ fn dterm(i: u32, j: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn grad_logits(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = idx(gid, nwg);
+  let e = flat_id(gid, nwg);
   if (e >= p.N * p.N) { return; }
   let i = e / p.N;
   let j = e % p.N;
@@ -91,7 +90,7 @@ fn grad_logits(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 
 @compute @workgroup_size(WG)
 fn normalize_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = idx(gid, nwg);
+  let i = flat_id(gid, nwg);
   if (i >= p.N) { return; }
   let inv = invIn[i];
   var dot = 0.0;

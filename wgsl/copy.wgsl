@@ -20,11 +20,11 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;   // run index: n / run rounded up per row
+  let i = flat_id(gid, nwg);   // run index: n / run rounded up per row
   let last = p.ndim - 1u;
   let L = p.shape[last / 4u][last % 4u];
   var rem = i / p.runs;                 // row (all dimensions but the last)

@@ -19,11 +19,11 @@ struct Params { N: u32, C: u32, ignore: i32, eps: f32 }
 @group(0) @binding(6) var<storage, read> lseIn: array<f32>;
 @group(0) @binding(7) var<storage, read> scale: array<f32>;    // [g, Σ_i w[y_i], Σ_c w_c]
 @group(0) @binding(8) var<storage, read_write> dz: array<f32>;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.N) { return; }
   let base = i * p.C;
   var m = z[base];
@@ -49,7 +49,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = gid.x + gid.y * nwg.x * WG;
+  let e = flat_id(gid, nwg);
   if (e >= p.N * p.C) { return; }
   let i = e / p.C;
   let c = e % p.C;

@@ -6,7 +6,7 @@ struct Params { n: u32, seed: u32, prob: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 fn pcg(v: u32) -> u32 {
   let s = v * 747796405u + 2891336453u;
@@ -16,7 +16,7 @@ fn pcg(v: u32) -> u32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
   let u = f32(pcg(i ^ pcg(p.seed)) >> 8u) / 16777216.0;   // uniform in [0, 1)
   y[i] = select(0.0, x[i] / (1.0 - p.prob), u >= p.prob);

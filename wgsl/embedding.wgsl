@@ -16,11 +16,11 @@ struct Params { n: u32, D: u32, unique: u32, first: u32, count: u32 }
 @group(0) @binding(3) var<storage, read> ptr: array<u32>;
 @group(0) @binding(4) var<storage, read> pos: array<u32>;
 @group(0) @binding(5) var<storage, read_write> dW: array<f32>;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n * p.D) { return; }
   let id = u32(ids[i / p.D]);
   if (id < p.first || id >= p.first + p.count) { return; }
@@ -29,7 +29,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.unique * p.D) { return; }
   let u = i / p.D;
   let d = i % p.D;

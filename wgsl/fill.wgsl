@@ -5,18 +5,18 @@ struct Params { n: u32, value: f32, step: f32, ivalue: i32, istep: i32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out_f: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out_i: array<i32>;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
   out_f[i] = p.value + p.step * f32(i);
 }
 
 @compute @workgroup_size(WG)
 fn main_i32(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
   out_i[i] = p.ivalue + p.istep * i32(i);
 }

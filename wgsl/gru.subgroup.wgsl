@@ -13,7 +13,8 @@
 // dh_{t−1} = dh ⊙ z + dgh·W_hh the same way, with W_hh [3H, H] read along units as it is stored.
 // forward bindings:  1 gi, 2 WhhT [2, H, 3H], 3 bhh, 4 lengths, 5 out, 6 saved, 7 hprev, 8 hN
 // backward bindings: 1 dy, 9 Whh [6H, H], 4 lengths, 6 saved, 7 hprev, 10 dgi, 11 dgh
-// Rows, mac and step come from lib/rows8.wgsl, prepended by src/kernels/gru.ts.
+// Rows, mac and step come from lib/rows8.wgsl (included below).
+#include "lib/rows8.wgsl"
 struct Params { B: u32, T: u32, H: u32, maxLen: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> gi: array<vec4f>;

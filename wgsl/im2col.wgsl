@@ -11,11 +11,11 @@ struct Params { B: u32, Cin: u32, T: u32, Tout: u32, K: u32, stride: u32, pad: u
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   let runs = (p.Tout + 7u) / 8u;
   let rb = i / runs;                   // (g·Cg·K + c·K + k)·B + b
   if (rb >= p.Cin * p.K * p.B) { return; }
@@ -35,7 +35,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.B * p.Cin * p.T) { return; }
   let s = i % p.T;
   let ci = (i / p.T) % p.Cin;

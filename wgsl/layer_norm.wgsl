@@ -22,11 +22,11 @@ struct Params { rows: u32, D: u32, eps: f32 }
 @group(0) @binding(4) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(5) var<storage, read_write> db: array<f32>;
 override AFFINE: bool = true;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = flat_id(gid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.D;
   var s = 0.0;
@@ -46,7 +46,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = flat_id(gid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.D;
   let mu = stats_in[2u * row];

@@ -9,11 +9,11 @@ struct Params { M: u32, N: u32, K: u32, _p: u32, aBatch: u32, bBatch: u32, cBatc
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 override TA: bool = false;
 override TB: bool = false;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = gid.x + gid.y * nwg.x * WG;     // element of one batch's C
+  let e = flat_id(gid, nwg);     // element of one batch's C
   let z = gid.z;
   if (e >= p.M * p.N) { return; }
   let m = e / p.N;

@@ -14,13 +14,12 @@ struct Params { outer: u32, R: u32, inner: u32, scale: f32 }
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 override OP: u32 = 0;
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
-fn index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let j = index(gid, nwg);
+  let j = flat_id(gid, nwg);
   if (j >= p.outer * p.inner) { return; }
   let o = j / p.inner;
   let i = j % p.inner;
@@ -38,7 +37,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WG)
 fn argmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let j = index(gid, nwg);
+  let j = flat_id(gid, nwg);
   if (j >= p.outer * p.inner) { return; }
   let base = (j / p.inner) * p.R * p.inner + j % p.inner;
   var m = x[base];
@@ -52,7 +51,7 @@ fn argmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 
 @compute @workgroup_size(WG)
 fn max_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = index(gid, nwg);
+  let e = flat_id(gid, nwg);
   if (e >= p.outer * p.R * p.inner) { return; }
   let i = e % p.inner;
   let r = (e / p.inner) % p.R;

@@ -19,11 +19,11 @@ struct Params { rows: u32, L: u32 }
 @group(0) @binding(3) var<storage, read_write> dx4: array<vec4f>;
 override LOG: bool = false;
 const LOWEST = bitcast<f32>(0xff7fffffu);   // −FLT_MAX: anything at or below it counts as masked
-override WG: u32 = 64;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = flat_id(gid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.L;
   var m = LOWEST;
@@ -49,7 +49,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = flat_id(gid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.L;
   var s = 0.0;
@@ -64,7 +64,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 
 @compute @workgroup_size(WG)
 fn main4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = flat_id(gid, nwg);
   if (row >= p.rows) { return; }
   let base = row * (p.L / 4u);
   let n = p.L / 4u;
@@ -89,7 +89,7 @@ fn main4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 
 @compute @workgroup_size(WG)
 fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = flat_id(gid, nwg);
   if (row >= p.rows) { return; }
   let n = p.L / 4u;
   let base = row * n;

@@ -18,11 +18,11 @@ struct Params { n: u32, a: f32, b: f32 }
 @group(0) @binding(3) var<storage, read_write> dx4: array<vec4f>;
 
 override OP: u32 = 0;
-override WG: u32 = 64;
-// OP codes (keep in sync with UNARY_OPS in src/kernels/unary.ts)
+#include "lib/grid.wgsl"
+// OP codes: the names and values of UNARY_OPS in src/kernels/unary.ts (test/unit/registry.test.ts checks)
 const NEG = 0u; const EXP = 1u; const LOG = 2u; const SQRT = 3u; const RSQRT = 4u; const ABS = 5u;
 const TANH = 6u; const SIGMOID = 7u; const RELU = 8u; const GELU = 9u; const AFFINE = 10u;
-const SQUARE = 11u; const RECIP = 12u;
+const SQUARE = 11u; const RECIPROCAL = 12u;
 
 fn erf_(v: f32) -> f32 {
   let s = sign(v);
@@ -54,7 +54,7 @@ fn f(v: f32) -> f32 {
     case GELU: { return 0.5 * v * (1.0 + erf_(v * 0.70710678118654752)); }
     case AFFINE: { return p.a * v + p.b; }
     case SQUARE: { return v * v; }
-    case RECIP: { return 1.0 / v; }
+    case RECIPROCAL: { return 1.0 / v; }
     default: { return v; }
   }
 }
@@ -78,28 +78,28 @@ fn df(v: f32) -> f32 {
     }
     case AFFINE: { return p.a; }
     case SQUARE: { return 2.0 * v; }
-    case RECIP: { return -1.0 / (v * v); }
+    case RECIPROCAL: { return -1.0 / (v * v); }
     default: { return 1.0; }
   }
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
   y[i] = f(x[i]);
 }
 
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n) { return; }
   dx[i] = dy[i] * df(x[i]);
 }
 
 @compute @workgroup_size(WG)
 fn main4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n / 4u) { return; }
   let v = x4[i];
   y4[i] = vec4f(f(v.x), f(v.y), f(v.z), f(v.w));
@@ -107,7 +107,7 @@ fn main4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 
 @compute @workgroup_size(WG)
 fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_id(gid, nwg);
   if (i >= p.n / 4u) { return; }
   let v = x4[i];
   dx4[i] = dy4[i] * vec4f(df(v.x), df(v.y), df(v.z), df(v.w));

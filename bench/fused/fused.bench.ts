@@ -4,9 +4,10 @@ import { fromArray, tidy, Tensor, Rng, keep } from '../../src/tensor/tensor.js';
 import { sync, profileKernels, kernelProfile } from '../../src/tensor/runtime.js';
 import { memoryStats, resetPeak } from '../../src/tensor/pool.js';
 import { deviceInfo } from '../../src/tensor/device.js';
-import { attention, attentionComposed, forceAttentionImpl, contrastiveLoss, contrastiveComposed, crossEntropy, crossEntropyComposed } from '../../src/kernels/index.js';
+import { attention, attentionComposed, contrastiveLoss, contrastiveComposed, crossEntropy, crossEntropyComposed } from '../../src/kernels/index.js';
 import { BiGRU, biGruComposed } from '../../src/model/gru.js';
 import { time, report, type Row } from '../util.js';
+import { backward } from '../../src/kernels/autograd.js';
 
 function randT(shape: number[], seed: number, grad = true): Tensor {
   const g = new Rng(seed);
@@ -21,7 +22,7 @@ async function measure(rows: Row[], workload: string, impl: string, f: () => Ten
   const run = async (): Promise<void> => {
     tidy(() => {
       const y = f();
-      if (y.requiresGrad) y.backward();
+      if (y.requiresGrad) backward(y);
     });
     await sync();
     for (const l of leaves) {
@@ -74,8 +75,7 @@ export async function benchFused(opts: { quick?: boolean } = {}): Promise<void> 
     const bias = withBias ? randT([B, H, T, T], 4, false) : null;
     const w = `attention B${B} H${H} T=S=${T} Dh${D}${withBias ? ' +bias' : ''} fwd+bwd`;
     const r = T > 300 ? 1 : reps;
-    // The fused kernels a CPU adapter runs are the subgroup ones (attention.subgroup.wgsl).
-    forceAttentionImpl(deviceInfo().isCpu ? 'subgroup' : 'fused');
+    // `attention` runs the registry's choice: the subgroup kernels on a CPU adapter (attention.subgroup.wgsl), the fused one on a GPU.
     await measure(rows, w, 'crab fused', () => sumAll(attention(q, k, v, { bias })), [q, k, v], r);
     await measure(rows, w, 'composed', () => sumAll(attentionComposed(q, k, v, { bias })), [q, k, v], r);
     // Forward alone (inference: feature extraction), no gradients kept.
@@ -86,7 +86,6 @@ export async function benchFused(opts: { quick?: boolean } = {}): Promise<void> 
     });
     await measure(rows, wf, 'crab fused', () => sumAll(attention(frozen[0]!, frozen[1]!, frozen[2]!, { bias })), [], r);
     await measure(rows, wf, 'composed', () => sumAll(attentionComposed(frozen[0]!, frozen[1]!, frozen[2]!, { bias })), [], r);
-    forceAttentionImpl(null);
     for (const t of [q, k, v, bias]) t?.dispose();
   }
   // contrastive

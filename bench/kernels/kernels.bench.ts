@@ -9,6 +9,7 @@ import { Linear, LayerNorm } from '../../src/model/module.js';
 import { attentionComposed } from '../../src/kernels/attention.js';
 import { time, report, type Row } from '../util.js';
 import { loadTf, loadJax, type TF, type Jax } from '../peers.js';
+import { backward } from '../../src/kernels/autograd.js';
 
 const MATMULS: Array<[number, number, number]> = [[256, 256, 256], [1024, 1024, 1024], [2048, 768, 768], [2048, 3072, 768]];
 
@@ -46,12 +47,12 @@ export async function benchKernels(opts: { quick?: boolean; peers?: boolean } = 
     const a = keep(fromArray(A, [M, K]));
     const b = keep(fromArray(B, [K, N]));
     for (const v of ['subgroup', 'tiled', 'naive'] as const) {
-      ops.forceMatmulVariant(v);
+      ops.forceVariant('matmul', v);
       if (ops.matmulVariant(M, N, K, false, false) !== v) continue;
       const ms = await time(() => ours(() => ops.matmul(a, b)), reps);
       rows.push({ workload: w, impl: `crab ${v}`, ms, rate: flops / ms / 1e6, unit: 'GFLOP/s' });
     }
-    ops.forceMatmulVariant(null);
+    ops.forceVariant('matmul', null);
     a.dispose();
     b.dispose();
     if (tf) {
@@ -214,7 +215,7 @@ export async function benchKernels(opts: { quick?: boolean; peers?: boolean } = 
     const step = async (): Promise<void> => {
       tidy(() => {
         const y = l2.forward(ops.gelu(l1.forward(x)));
-        ops.mean(ops.square(y)).backward();
+        backward(ops.mean(ops.square(y)));
       });
       await sync();
       for (const p of [...l1.parameters(), ...l2.parameters()]) {

@@ -10,7 +10,7 @@ import { fromArray, tidy, noGrad, Rng, Tensor } from '../../src/tensor/tensor.js
 import { sync, profileKernels, kernelProfile } from '../../src/tensor/runtime.js';
 import { memoryStats, resetPeak } from '../../src/tensor/pool.js';
 import { deviceInfo } from '../../src/tensor/device.js';
-import { mean, square } from '../../src/kernels/index.js';
+import { mean, square, backward } from '../../src/kernels/index.js';
 import { RobertaModel, ROBERTA_DEFAULTS } from '../../src/model/roberta.js';
 import { WavLMModel, WAVLM_DEFAULTS } from '../../src/model/wavlm.js';
 import { time, report, type Row } from '../util.js';
@@ -73,7 +73,7 @@ async function measure(rows: Row[], workload: string, units: number, unit: strin
   console.log(`  ${workload} forward: ${(f / 1000).toFixed(1)} s (${(units / (f / 1000)).toFixed(2)} ${unit}/s)${gpuNote(fGpu)}, peak ${(fPeak / 2 ** 20).toFixed(0)} MiB`);
   resetPeak();
   const train = async (): Promise<void> => {
-    tidy(() => mean(square(fwd())).backward());
+    tidy(() => backward(mean(square(fwd()))));
     await sync();
     for (const p of model.parameters()) {
       p.grad?.dispose();

@@ -5,13 +5,10 @@
  * `gscale`, so global-norm clipping never needs a readback. Not differentiable (an update).
  * @module
  */
-import source from '../../wgsl/adamw.wgsl';
 import { f32 } from '../tensor/runtime.js';
 import { Tensor, fmt } from '../tensor/tensor.js';
 import { launch1d, expectDType } from './util.js';
-
-/** The AdamW kernel. */
-export const adamwKernel = { stem: 'adamw', source };
+import { kernel } from './registry.js';
 
 /** Hyper-parameters of one AdamW step. */
 export interface AdamWStep {
@@ -30,7 +27,7 @@ export function adamwUpdate(p: Tensor, grad: Tensor, m: Tensor, v: Tensor, gscal
   for (const t of [grad, m, v]) if (t.size !== p.size) throw new Error(`adamw: ${fmt(t.shape)} does not match parameter ${p.name || ''} ${fmt(p.shape)}`);
   const bc1 = 1 - h.beta1 ** h.step;
   const bc2 = 1 - h.beta2 ** h.step;
-  launch1d(adamwKernel, p.size, [p.buffer, grad.buffer, m.buffer, v.buffer, gscale.buffer], [
+  launch1d(kernel('adamw'), p.size, [p.buffer, grad.buffer, m.buffer, v.buffer, gscale.buffer], [
     p.size, f32(h.lr), f32(h.beta1), f32(h.beta2), f32(h.eps), f32(h.weightDecay), f32(bc1), f32(Math.sqrt(bc2)),
   ]);
 }

@@ -8,13 +8,10 @@
  * PyTorch: `softmax((q @ k.mT) * scale + bias).masked_fill(...) @ v`.
  * @module
  */
-import attentionSource from '../../wgsl/attention.wgsl';
-import attentionSubgroupSource from '../../wgsl/attention.subgroup.wgsl';
-import rows8Source from '../../wgsl/lib/rows8.wgsl';
 import { f32 } from '../tensor/runtime.js';
-import { deviceInfo } from '../tensor/device.js';
 import { Tensor, fmt, record } from '../tensor/tensor.js';
-import { expectDType, launch1d, hasSubgroupsOf8 } from './util.js';
+import { expectDType, launch1d } from './util.js';
+import { kernel, chooseVariant, type VariantName } from './registry.js';
 import { sumTo } from './reduce.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
@@ -44,46 +41,27 @@ export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, opts: Attenti
   return matmul(softmax(s2), v);
 }
 
-/** The fused attention kernel. */
-export const attentionKernel = { stem: 'attention', source: attentionSource };
-
-/** Forward and backward in blocks of 8 rows × 32 columns, loads shared through the subgroup (CPU adapters). */
-export const attentionSubgroupKernel = { stem: 'attention.subgroup', source: rows8Source + attentionSubgroupSource };
+/**
+ * Which implementation runs attention (the registry's `attention` variants): `fused` (one query
+ * row per invocation; GPUs), `subgroup` (the same online softmax in 8×32 blocks sharing loads
+ * across lanes; CPU adapters; its backward writes P and dS out and finishes with matmuls),
+ * `subgroup_streaming` (the same forward; a backward with nothing T×S in memory, for long
+ * sequences) or `composed`.
+ */
+export type AttentionImpl = VariantName<'attention'>;
 
 /**
- * Which implementation runs attention: `fused` (one query row per invocation), `subgroup` (the
- * same online softmax in 8×32 blocks sharing loads across lanes), or `composed`.
+ * The implementation for a head size and a B·H·T·S score count on this adapter. GPUs get the
+ * fused kernel, which never writes the T×S scores. On CPU adapters (lavapipe) the
+ * one-row-per-invocation kernel loads the same keys in every lane, which a CPU serializes, so
+ * they get the subgroup kernels, which share loads across lanes as the matmul does: measured
+ * there (`npm run bench -- fused`, B4 H12 Dh64) they match or beat the composed path from
+ * T = S = 64 up, forward and backward. Their backward writes P and dS out while one such matrix
+ * stays under 64 MiB (T = S ≈ 580 at B = 4, H = 12): each product then runs once at matmul
+ * speed, where streaming recomputes the scores in two kernels and spills.
  */
-export type AttentionImpl = 'fused' | 'subgroup' | 'composed';
-let forcedImpl: AttentionImpl | null = null;
-/** Forces an implementation (tests, benchmarks); `null` restores the automatic choice. */
-export function forceAttentionImpl(v: AttentionImpl | null): void {
-  forcedImpl = v;
-}
-
-/**
- * The implementation for a head size on this adapter. GPUs get the fused kernel, which never
- * writes the T×S scores. On CPU adapters (lavapipe) the one-row-per-invocation kernel loads the
- * same keys in every lane, which a CPU serializes, so they get the subgroup kernels, which share
- * loads across lanes as the matmul does: measured there (`npm run bench -- fused`, B4 H12 Dh64)
- * they match or beat the composed path from T = S = 64 up, forward and backward.
- */
-export function attentionImpl(headDim: number): AttentionImpl {
-  if (!fusedAttentionSupports(headDim)) return 'composed';
-  const sub = subgroupAttentionSupports(headDim);
-  if (forcedImpl) return forcedImpl === 'subgroup' && !sub ? 'fused' : forcedImpl;
-  if (!deviceInfo().isCpu) return 'fused';
-  return sub ? 'subgroup' : 'composed';
-}
-
-/** True when the subgroup kernels apply: subgroups on the adapter and Dh a multiple of 32. */
-export function subgroupAttentionSupports(headDim: number): boolean {
-  return hasSubgroupsOf8() && headDim % 32 === 0 && headDim <= 128;
-}
-
-/** True when the fused kernel handles these shapes (Dh a multiple of 4, at most 128). */
-export function fusedAttentionSupports(headDim: number): boolean {
-  return headDim % 4 === 0 && headDim <= 128;
+export function attentionImpl(headDim: number, scores = 0): AttentionImpl {
+  return chooseVariant('attention', { headDim, scores });
 }
 
 /**
@@ -91,7 +69,7 @@ export function fusedAttentionSupports(headDim: number): boolean {
  * memory (unless the bias itself needs a gradient), backward recomputing the probabilities
  * from the saved logsumexp; on CPU adapters the same in 8×32 blocks (`attention.subgroup.wgsl`),
  * whose backward writes P and dS out for the engine's matmuls while they fit
- * ({@link materializedBackward}). Runs {@link attentionComposed} instead for head dims the
+ * (the `subgroup` variant; `subgroup_streaming` for long sequences). Runs {@link attentionComposed} instead for head dims the
  * kernels do not take ({@link attentionImpl}). Fully masked rows give zeros.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
@@ -101,7 +79,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== Dh || fmt(v.shape) !== fmt(k.shape)) {
     throw new Error(`attention: k ${fmt(k.shape)} and v ${fmt(v.shape)} must be [${B}, ${H}, S, ${Dh}] for q ${fmt(q.shape)}`);
   }
-  const impl = attentionImpl(Dh);
+  const impl = attentionImpl(Dh, B * H * T * S);
   if (impl === 'composed') return attentionComposed(q, k, v, opts);
   expectDType('attention', 'f32', q, k, v);
   const bias = opts.bias ?? null;
@@ -132,14 +110,14 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const inputs = bias ? [q, k, v, bias] : [q, k, v];
   const scale = opts.scale ?? 1 / Math.sqrt(Dh);
   let out: Tensor;
-  if (impl === 'subgroup') {
+  if (impl === 'subgroup' || impl === 'subgroup_streaming') {
     // Uniforms of attention.subgroup.wgsl: the shared 12 with `blocks` in slot 11, then wantBiasGrad and lanes.
     const sub = (blocks: number, biasGrad: boolean): Array<number | { f: number }> => [
       B, H, T, S, Dh, bias ? 1 : 0, mask ? 1 : 0, 0, biasB, biasH, f32(scale), blocks, 0, biasGrad ? 1 : 0, 8, 0,
     ];
     // work: matmul-sized products (2·rows·S·Dh FLOPs each) the entry point computes.
     const run = (entry: string, blocks: number, products: number, buffers: Array<GPUBuffer | null>, biasGrad = false): void => dispatch(
-      { ...attentionSubgroupKernel, entry },
+      { ...kernel('attention', impl), entry },
       { buffers, params: sub(blocks, biasGrad), constants: { NC: Dh / 32 }, workgroups: grid(B * H * blocks, 1), work: products * 2 * rows * S * Dh },
     );
     // Binding 8 (dO) is read by the shared row loader; the forward binds a stand-in.
@@ -149,7 +127,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       const dBiasFull = new Tensor(wantBiasGrad ? [B, H, T, S] : [1], 'f32');
       const shared = [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer];
       let dQ: Tensor, dK: Tensor, dV: Tensor;
-      if (materializedBackward(B * H * T * S)) {
+      if (impl === 'subgroup') {
         // P and scale·dS written once by `ds`; the three products run on the matmul kernel.
         const P = new Tensor([B, H, T, S], 'f32');
         const dS = new Tensor([B, H, T, S], 'f32');
@@ -172,17 +150,17 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       return bias ? [dQ, dK, dV, dBias] : [dQ, dK, dV];
     });
   } else {
-    launch1d(attentionKernel, rows, [q.buffer, k.buffer, v.buffer, bb, mb, o.buffer, lse.buffer], params(false), undefined, 'main', 4 * rows * S * Dh * 50);
+    launch1d(kernel('attention', 'fused'), rows, [q.buffer, k.buffer, v.buffer, bb, mb, o.buffer, lse.buffer], params(false), undefined, 'main', 4 * rows * S * Dh * 50);
     out = record('attention', o, inputs, (g) => {
       const Dr = rowDot(o, g, rows, Dh, params(false));
       const dQ = new Tensor(q.shape, 'f32');
       // Without a bias gradient the dBias binding gets a 1-element placeholder (two writable
       // bindings may not share a buffer).
       const dBiasFull = new Tensor(wantBiasGrad ? [B, H, T, S] : [1], 'f32');
-      launch1d(attentionKernel, rows, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dQ.buffer, dBiasFull.buffer], params(wantBiasGrad), undefined, 'dq', 6 * rows * S * Dh * 50);
+      launch1d(kernel('attention', 'fused'), rows, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dQ.buffer, dBiasFull.buffer], params(wantBiasGrad), undefined, 'dq', 6 * rows * S * Dh * 50);
       const dK = new Tensor(k.shape, 'f32');
       const dV = new Tensor(v.shape, 'f32');
-      launch1d(attentionKernel, B * H * S, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dK.buffer, dV.buffer], params(false), undefined, 'dkv', 8 * rows * S * Dh * 50);
+      launch1d(kernel('attention', 'fused'), B * H * S, [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer, dK.buffer, dV.buffer], params(false), undefined, 'dkv', 8 * rows * S * Dh * 50);
       Dr.dispose();
       const dBias = wantBiasGrad ? sumTo(dBiasFull, bias!.shape) : null;
       if (!wantBiasGrad) dBiasFull.dispose();
@@ -196,24 +174,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
 /** Dr_i = Σ_d dO_id·O_id per query row (both backward paths). */
 function rowDot(o: Tensor, g: Tensor, rows: number, Dh: number, params: Array<number | { f: number }>): Tensor {
   const Dr = new Tensor(o.shape.slice(0, 3), 'f32');
-  launch1d(attentionKernel, rows, [null, null, null, null, null, o.buffer, null, g.buffer, Dr.buffer], params, undefined, 'row_dot', rows * Dh * 100);
+  launch1d(kernel('attention', 'fused'), rows, [null, null, null, null, null, o.buffer, null, g.buffer, Dr.buffer], params, undefined, 'row_dot', rows * Dh * 100);
   return Dr;
 }
 
-let forcedBackward: 'materialized' | 'streaming' | null = null;
-/** Forces one subgroup backward (tests, benchmarks); `null` restores the choice by size. */
-export function forceAttentionBackward(v: 'materialized' | 'streaming' | null): void {
-  forcedBackward = v;
-}
-
-/**
- * Whether the subgroup backward writes P and dS out ([B, H, T, S] each) and finishes with three
- * matmuls, rather than streaming (dq + dkv, nothing T×S in memory). Written out, each product runs
- * once at matmul speed; streaming recomputes the scores in both kernels and keeps two
- * accumulator blocks per workgroup, which spills. So: written out while one such matrix stays
- * under 64 MiB (T = S ≈ 580 at B = 4, H = 12) and fits a binding.
- */
-export function materializedBackward(elements: number): boolean {
-  if (forcedBackward) return forcedBackward === 'materialized';
-  return elements * 4 <= Math.min(64 * 2 ** 20, deviceInfo().limits.maxStorageBufferBindingSize);
-}

@@ -6,39 +6,17 @@
  * comparisons (as 0/1 floats).
  * @module
  */
-import source from '../../wgsl/binary.wgsl';
 import { Tensor, record, fmt } from '../tensor/tensor.js';
-import { dims8, expectDType, launch1d, stridesOf } from './util.js';
+import { broadcastShapes, broadcastStrides } from '../tensor/shape.js';
+import { dims8, expectDType, launch1d } from './util.js';
 import { neg, scale } from './unary.js';
 import { sumTo } from './reduce.js';
-
-/** The binary kernel. */
-export const binaryKernel = { stem: 'binary', source };
+import { kernel } from './registry.js';
 
 /** Op codes of `wgsl/binary.wgsl`. */
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, ne: 7, lt: 8, le: 9, gt: 10, ge: 11 } as const;
 /** Name of a binary op. */
 export type BinaryOp = keyof typeof BINARY_OPS;
-
-/** The broadcast shape of two shapes (NumPy rules), or an error naming both. */
-export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const da = a[a.length - n + i] ?? 1;
-    const db = b[b.length - n + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) throw new Error(`${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together (dimension ${i}: ${da} vs ${db})`);
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
-/** Strides that read `shape` as if expanded to `out` (0 on broadcast dimensions). */
-export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
-  const st = stridesOf(shape);
-  const off = out.length - shape.length;
-  return out.map((d, i) => (i < off || shape[i - off] === 1 ? 0 : st[i - off]!));
-}
 
 /** `a ∘ b` elementwise with broadcasting. */
 export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
@@ -51,7 +29,7 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const run = Math.max(1, Math.min(8, L));
   const same4 = same === 1 && out.size % 4 === 0; // whole vec4s: the same4 entry point
   const invocations = same4 ? out.size / 4 : same || !L ? out.size : (out.size / L) * Math.ceil(L / run);
-  launch1d(binaryKernel, invocations, [a.buffer, b.buffer, out.buffer], [
+  launch1d(kernel('binary'), invocations, [a.buffer, b.buffer, out.buffer], [
     out.size, Math.max(1, shape.length), same, run,
     ...dims8(op, shape), ...dims8(op, broadcastStrides(a.shape, shape)), ...dims8(op, broadcastStrides(b.shape, shape)),
   ], { OP: BINARY_OPS[op] }, same4 ? 'same4' : undefined, (same4 ? 40 : 100) * out.size); // work: vec4 takes ~40% of the time

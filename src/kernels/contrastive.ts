@@ -11,9 +11,9 @@
  * reference from basic ops.
  * @module
  */
-import source from '../../wgsl/contrastive.wgsl';
 import { f32, dispatch, grid } from '../tensor/runtime.js';
-import { Tensor, record, fmt, full, fromArray, noGrad, tidy } from '../tensor/tensor.js';
+import { Tensor, record, fmt, fromArray, noGrad, tidy } from '../tensor/tensor.js';
+import { full } from './fill.js';
 import { expectDType, launch1d } from './util.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
@@ -22,9 +22,7 @@ import { concat } from './copy.js';
 import { sqrt, square, neg, scale } from './unary.js';
 import { logSoftmax } from './softmax.js';
 import { maskedFill } from './where.js';
-
-/** The contrastive kernel. */
-export const contrastiveKernel = { stem: 'contrastive', source };
+import { kernel } from './registry.js';
 
 /** Which loss. */
 export type ContrastiveMode = 'multipos' | 'supcon';
@@ -54,12 +52,12 @@ export function contrastiveLoss(features: Tensor, labels: Tensor, o: Contrastive
   const params = [N, D, f32(1 / tau)];
   const z = new Tensor([N, D], 'f32');
   const inv = new Tensor([N], 'f32');
-  launch1d(contrastiveKernel, N, [features.buffer, z.buffer, inv.buffer], params, undefined, 'normalize', 300 * N * D);
+  launch1d(kernel('contrastive'), N, [features.buffer, z.buffer, inv.buffer], params, undefined, 'normalize', 300 * N * D);
   const S = noGrad(() => matmul(z, z, { transB: true }));
   const lossRow = new Tensor([N], 'f32');
   const P = new Tensor([N], 'f32');
   const lse = new Tensor([N], 'f32');
-  launch1d(contrastiveKernel, N, [S.buffer, labels.buffer, null, lossRow.buffer, P.buffer, lse.buffer], params, undefined, 'rows', 30 * N * N); // ≈ 2 ns per element on lavapipe
+  launch1d(kernel('contrastive'), N, [S.buffer, labels.buffer, null, lossRow.buffer, P.buffer, lse.buffer], params, undefined, 'rows', 30 * N * N); // ≈ 2 ns per element on lavapipe
   // tidy frees the temporaries (constants, partial sums) and keeps only the loss and denominator.
   const { loss, denom } = noGrad(() => tidy(() => {
     const dn = mode === 'multipos' ? full([], N) : maximum(sum(minimum(P, full([1], 1))), full([], 1)); // no anchor with a positive: loss 0, not NaN
@@ -69,12 +67,12 @@ export function contrastiveLoss(features: Tensor, labels: Tensor, o: Contrastive
   const out = record('contrastive', loss, [features], (g) => {
     const gd = concat([g.reshape([1]), denom.reshape([1])], 0);
     const G = new Tensor([N, N], 'f32');
-    dispatch({ ...contrastiveKernel, entry: 'grad_logits' }, {
+    dispatch({ ...kernel('contrastive'), entry: 'grad_logits' }, {
       buffers: [S.buffer, labels.buffer, lse.buffer, P.buffer, gd.buffer, G.buffer], params, workgroups: grid(N * N), work: 200 * N * N,
     });
     const dz = matmul(G, z);
     const df = new Tensor([N, D], 'f32');
-    launch1d(contrastiveKernel, N, [z.buffer, dz.buffer, inv.buffer, features.buffer, null, df.buffer], params, undefined, 'normalize_backward', 300 * N * D);
+    launch1d(kernel('contrastive'), N, [z.buffer, dz.buffer, inv.buffer, features.buffer, null, df.buffer], params, undefined, 'normalize_backward', 300 * N * D);
     for (const t of [gd, G, dz]) t.dispose();
     return [df];
   });

@@ -1,21 +1,18 @@
 /**
  * copy — one strided-copy kernel (`wgsl/copy.wgsl`) behind permute/transpose, slice, pad,
- * concat, broadcastTo and clone. All of these return new contiguous tensors (copies); only
- * `Tensor.reshape` is a view. Backward rules pair them up: permute ↔ inverse permute,
- * slice ↔ pad, concat ↔ slices, broadcastTo ↔ sumTo.
+ * concat and clone, and under `broadcastTo` (in reduce.ts, beside its adjoint `sumTo`). All of
+ * these return new contiguous tensors (copies); only `Tensor.reshape` is a view. Backward rules
+ * pair them up: permute ↔ inverse permute, slice ↔ pad, concat ↔ slices.
  * @module
  */
-import source from '../../wgsl/copy.wgsl';
 import { f32 } from '../tensor/runtime.js';
 import { Tensor, record, fmt } from '../tensor/tensor.js';
-import { axisOf, dims8, launch1d, stridesOf } from './util.js';
-import { broadcastShapes, broadcastStrides } from './binary.js';
-import { sumTo } from './reduce.js';
+import { stridesOf } from '../tensor/shape.js';
+import { axisOf, dims8, launch1d } from './util.js';
+import { kernel } from './registry.js';
 
-/** The copy kernel. */
-export const copyKernel = { stem: 'copy', source };
-
-interface CopySpec {
+/** A strided copy: the index space `shape`, read with strides `ss` and written with strides `ds` (optionally padded between `lo` and `hi`). */
+export interface CopySpec {
   shape: readonly number[];
   ss: readonly number[];
   ds: readonly number[];
@@ -26,7 +23,8 @@ interface CopySpec {
   padValue?: number;
 }
 
-function copyInto(op: string, src: Tensor, dst: Tensor, spec: CopySpec): void {
+/** Launches the copy kernel: `dst` ← `src` through `spec` (no autograd record). */
+export function copyInto(op: string, src: Tensor, dst: Tensor, spec: CopySpec): void {
   // A scalar is a 1-element row.
   const c = spec.shape.length ? spec : { ...spec, shape: [1], ss: [0], ds: [0] };
   let n = 1;
@@ -37,7 +35,7 @@ function copyInto(op: string, src: Tensor, dst: Tensor, spec: CopySpec): void {
   const L = c.shape.at(-1)!;
   const run = Math.max(1, Math.min(8, L));
   const runs = Math.ceil(L / run);
-  launch1d(copyKernel, L ? (n / L) * runs : 0, [src.buffer, dst.buffer], [
+  launch1d(kernel('copy'), L ? (n / L) * runs : 0, [src.buffer, dst.buffer], [
     n, c.shape.length, c.srcOff ?? 0, c.dstOff ?? 0,
     src.dtype === 'f32' ? f32(pv) : pv >>> 0, pad, run, runs,
     ...dims8(op, c.shape), ...dims8(op, c.ss), ...dims8(op, c.ds),
@@ -118,15 +116,6 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     offset += t.shape[a]!;
   }
   return record('concat', out, [...xs], (g) => xs.map((t, i) => (t.requiresGrad ? narrow(g, a, starts[i]!, t.shape[a]!) : null)));
-}
-
-/** Expands size-1 (or missing leading) dimensions to `shape`. Copies. */
-export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
-  const target = broadcastShapes('broadcastTo', x.shape, shape);
-  if (fmt(target) !== fmt(shape)) throw new Error(`broadcastTo: ${fmt(x.shape)} cannot be expanded to ${fmt(shape)}`);
-  const out = new Tensor(shape, x.dtype);
-  copyInto('broadcastTo', x, out, { shape, ss: broadcastStrides(x.shape, shape), ds: stridesOf(shape) });
-  return record('broadcastTo', out, [x], (g) => [sumTo(g, x.shape, false)]);
 }
 
 /** A contiguous copy (gradients flow). */

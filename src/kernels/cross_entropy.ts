@@ -7,9 +7,9 @@
  * Plus {@link classWeights}: w_c = N / (C · n_c).
  * @module
  */
-import source from '../../wgsl/cross_entropy.wgsl';
 import { f32, dispatch, grid } from '../tensor/runtime.js';
-import { Tensor, record, fmt, full, fromArray, noGrad } from '../tensor/tensor.js';
+import { Tensor, record, fmt, fromArray, noGrad } from '../tensor/tensor.js';
+import { full } from './fill.js';
 import { expectDType, launch1d } from './util.js';
 import { sum } from './reduce.js';
 import { div, mul } from './binary.js';
@@ -17,9 +17,7 @@ import { logSoftmax } from './softmax.js';
 import { neg } from './unary.js';
 import { concat } from './copy.js';
 import { embedding } from './embedding.js';
-
-/** The cross_entropy kernel. */
-export const crossEntropyKernel = { stem: 'cross_entropy', source };
+import { kernel } from './registry.js';
 
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
@@ -59,7 +57,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
   const rowW = new Tensor([N], 'f32');
   const lse = new Tensor([N], 'f32');
   const params = [N, C, ignore, f32(eps)];
-  launch1d(crossEntropyKernel, N, [logits.buffer, target.buffer, w.buffer, rowLoss.buffer, rowW.buffer, lse.buffer], params, undefined, undefined, 300 * N * C);
+  launch1d(kernel('cross_entropy'), N, [logits.buffer, target.buffer, w.buffer, rowLoss.buffer, rowW.buffer, lse.buffer], params, undefined, undefined, 300 * N * C);
   const { loss, wTotal } = noGrad(() => {
     const sl = sum(rowLoss);
     const sw = sum(rowW);
@@ -74,7 +72,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
     const gs = concat([g.reshape([1]), wTotal.reshape([1]), wsum], 0);
     wsum.dispose();
     const dz = new Tensor(logits.shape, 'f32');
-    dispatch({ ...crossEntropyKernel, entry: 'backward' }, {
+    dispatch({ ...kernel('cross_entropy'), entry: 'backward' }, {
       buffers: [logits.buffer, target.buffer, w.buffer, null, null, lse.buffer, gs.buffer, dz.buffer], params, workgroups: grid(N * C), work: 100 * N * C,
     });
     gs.dispose();

@@ -4,13 +4,10 @@
  * repeat exactly. Identity when not training or p = 0.
  * @module
  */
-import source from '../../wgsl/dropout.wgsl';
 import { f32 } from '../tensor/runtime.js';
 import { Tensor, record } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
-
-/** The dropout kernel. */
-export const dropoutKernel = { stem: 'dropout', source };
+import { kernel } from './registry.js';
 
 /** Zeroes each element with probability `p` and scales the rest by 1/(1−p). */
 export function dropout(x: Tensor, p: number, seed: number, training = true): Tensor {
@@ -19,10 +16,10 @@ export function dropout(x: Tensor, p: number, seed: number, training = true): Te
   if (!training || p === 0) return x;
   const s = seed >>> 0;
   const y = new Tensor(x.shape, 'f32');
-  launch1d(dropoutKernel, x.size, [x.buffer, y.buffer], [x.size, s, f32(p)]);
+  launch1d(kernel('dropout'), x.size, [x.buffer, y.buffer], [x.size, s, f32(p)]);
   return record('dropout', y, [x], (g) => {
     const dx = new Tensor(x.shape, 'f32');
-    launch1d(dropoutKernel, x.size, [g.buffer, dx.buffer], [x.size, s, f32(p)]);
+    launch1d(kernel('dropout'), x.size, [g.buffer, dx.buffer], [x.size, s, f32(p)]);
     return [dx];
   });
 }

@@ -8,13 +8,10 @@
  * gathered and scattered in row chunks.
  * @module
  */
-import source from '../../wgsl/embedding.wgsl';
 import { Tensor, record, fromArray, fmt } from '../tensor/tensor.js';
 import { expectDType, launch1d, rowChunks } from './util.js';
 import { fillInto } from './fill.js';
-
-/** The embedding kernel. */
-export const embeddingKernel = { stem: 'embedding', source };
+import { kernel } from './registry.js';
 
 /** Rows of `W` [V, D] picked by integer `ids` (any shape) → [...ids.shape, D]. */
 export function embedding(ids: Tensor, W: Tensor, paddingIdx?: number): Tensor {
@@ -33,7 +30,7 @@ export function embedding(ids: Tensor, W: Tensor, paddingIdx?: number): Tensor {
   const chunks = rowChunks(V, D);
   for (const [first, count, offset, size] of chunks) {
     const w = chunks.length === 1 ? W.buffer : { buffer: W.buffer, offset, size };
-    launch1d(embeddingKernel, n * D, [w, ids.buffer, out.buffer], [n, D, 0, first, count]);
+    launch1d(kernel('embedding'), n * D, [w, ids.buffer, out.buffer], [n, D, 0, first, count]);
   }
   return record('embedding', out, [W], (g) => {
     const byId = new Map<number, number[]>();
@@ -59,7 +56,7 @@ export function embedding(ids: Tensor, W: Tensor, paddingIdx?: number): Tensor {
       const tpos = fromArray(pos, [pos.length], 'u32');
       for (const [first, count, offset, size] of chunks) {
         const dw = chunks.length === 1 ? dW.buffer : { buffer: dW.buffer, offset, size };
-        launch1d(embeddingKernel, uids.length * D, [g.buffer, tu.buffer, tp.buffer, tpos.buffer, dw], [n, D, uids.length, first, count], undefined, 'backward');
+        launch1d(kernel('embedding'), uids.length * D, [g.buffer, tu.buffer, tp.buffer, tpos.buffer, dw], [n, D, uids.length, first, count], undefined, 'backward');
       }
       for (const t of [tu, tp, tpos]) t.dispose();
     }

@@ -9,35 +9,20 @@
  * the state and get no gradient. The final states h_n are returned without gradient.
  * @module
  */
-import source from '../../wgsl/gru.wgsl';
-import subgroupSource from '../../wgsl/gru.subgroup.wgsl';
-import rows8Source from '../../wgsl/lib/rows8.wgsl';
 import { dispatch } from '../tensor/runtime.js';
 import { deviceInfo } from '../tensor/device.js';
 import { Tensor, record, fmt, noGrad } from '../tensor/tensor.js';
-import { expectDType, hasSubgroupsOf8 } from './util.js';
+import { expectDType } from './util.js';
+import { kernel, chooseVariant, type VariantName } from './registry.js';
 import { matmul } from './matmul.js';
 import { permute } from './copy.js';
 import { sum } from './reduce.js';
 
-/** The GRU recurrence kernel. */
-export const gruKernel = { stem: 'gru', source };
-/** The recurrence with each step's W_hh product shared across 8 sequences (CPU adapters). */
-export const gruSubgroupKernel = { stem: 'gru.subgroup', source: rows8Source + subgroupSource };
-
-/** Which recurrence kernel runs: `subgroup` on CPU adapters with subgroups when H % 4 = 0. */
-export type GruImpl = 'plain' | 'subgroup';
-let forcedGru: GruImpl | null = null;
-/** Forces a recurrence kernel (tests, benchmarks); `null` restores the automatic choice. */
-export function forceGruImpl(v: GruImpl | null): void {
-  forcedGru = v;
-}
+/** Which recurrence kernel runs (the registry's `gru` variants): `subgroup` on CPU adapters with subgroups when H % 4 = 0, else `plain`. */
+export type GruImpl = VariantName<'gru'>;
 /** The recurrence kernel for hidden size H on this adapter. */
 export function gruImpl(H: number): GruImpl {
-  const info = deviceInfo();
-  const sub = hasSubgroupsOf8() && H % 4 === 0 && H / 4 <= info.limits.maxComputeInvocationsPerWorkgroup;
-  if (forcedGru) return forcedGru === 'subgroup' && !sub ? 'plain' : forcedGru;
-  return info.isCpu && sub ? 'subgroup' : 'plain';
+  return chooseVariant('gru', { hidden: H });
 }
 
 /** Largest hidden size the kernel's workgroup memory holds. */
@@ -77,11 +62,11 @@ export function gruRecurrence(gi: Tensor, whh: Tensor, bhh: Tensor, lengths: Ten
   const work = 2 * 3 * 2 * B * T * H * H * 20;
   if (gruImpl(H) === 'subgroup') return gruSubgroup(gi, whh, bhh, lengths, { out, saved, hprev, hN });
   const constants = { WG: gruWorkgroupSize(H) };
-  dispatch(gruKernel, { buffers: [gi.buffer, whh.buffer, bhh.buffer, lengths.buffer, out.buffer, saved.buffer, hprev.buffer, hN.buffer], params, constants, workgroups: [B, 2], work });
+  dispatch(kernel('gru', 'plain'), { buffers: [gi.buffer, whh.buffer, bhh.buffer, lengths.buffer, out.buffer, saved.buffer, hprev.buffer, hN.buffer], params, constants, workgroups: [B, 2], work });
   const res = record('gru', out, [gi, whh, bhh], (g) => {
     const dgi = new Tensor(gi.shape, 'f32');
     const dgh = new Tensor(gi.shape, 'f32');
-    dispatch({ ...gruKernel, entry: 'backward' }, {
+    dispatch({ ...kernel('gru', 'plain'), entry: 'backward' }, {
       buffers: [g.buffer, whh.buffer, null, lengths.buffer, null, saved.buffer, hprev.buffer, null, dgi.buffer, dgh.buffer], params, constants, workgroups: [B, 2], work,
     });
     return [dgi, ...hiddenWeightGrads(dgh, hprev, B, T, H)];
@@ -114,12 +99,12 @@ function gruSubgroup(gi: Tensor, whh: Tensor, bhh: Tensor, lengths: Tensor, o: {
   const workgroups: [number, number] = [Math.ceil(B / 8), 2];
   const work = 2 * 3 * 2 * B * T * H * H * 2;
   const whhT = noGrad(() => permute(whh.reshape([2, 3 * H, H]), [0, 2, 1])); // [2, H, 3H]
-  dispatch(gruSubgroupKernel, { buffers: [gi.buffer, whhT.buffer, bhh.buffer, lengths.buffer, o.out.buffer, o.saved.buffer, o.hprev.buffer, o.hN.buffer], params, constants, workgroups, work });
+  dispatch(kernel('gru', 'subgroup'), { buffers: [gi.buffer, whhT.buffer, bhh.buffer, lengths.buffer, o.out.buffer, o.saved.buffer, o.hprev.buffer, o.hN.buffer], params, constants, workgroups, work });
   whhT.dispose();
   const res = record('gru', o.out, [gi, whh, bhh], (g) => {
     const dgi = new Tensor(gi.shape, 'f32');
     const dgh = new Tensor(gi.shape, 'f32');
-    dispatch({ ...gruSubgroupKernel, entry: 'backward' }, {
+    dispatch({ ...kernel('gru', 'subgroup'), entry: 'backward' }, {
       buffers: [g.buffer, null, null, lengths.buffer, null, o.saved.buffer, o.hprev.buffer, null, whh.buffer, dgi.buffer, dgh.buffer], params, constants, workgroups, work,
     });
     return [dgi, ...hiddenWeightGrads(dgh, o.hprev, B, T, H)];

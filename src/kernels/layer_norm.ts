@@ -4,13 +4,10 @@
  * gives dw and db per column. PyTorch: `F.layer_norm(x, (D,), w, b, eps)`.
  * @module
  */
-import source from '../../wgsl/layer_norm.wgsl';
 import { dispatch, f32 } from '../tensor/runtime.js';
 import { Tensor, record, fmt } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
-
-/** The layer_norm kernel. */
-export const layerNormKernel = { stem: 'layer_norm', source };
+import { kernel } from './registry.js';
 
 /** Layer norm over the last axis; `w` and `b` of shape [D], or both null for no affine. */
 export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1e-5): Tensor {
@@ -26,15 +23,15 @@ export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1
   // Without affine, x stands in for the unused w/b bindings (read-only aliasing is allowed).
   const wb = w ? w.buffer : x.buffer;
   const bb = b ? b.buffer : x.buffer;
-  launch1d(layerNormKernel, rows, [x.buffer, wb, bb, y.buffer, stats.buffer], [rows, D, f32(eps)], { AFFINE: affine }, undefined, 300 * x.size);
+  launch1d(kernel('layer_norm'), rows, [x.buffer, wb, bb, y.buffer, stats.buffer], [rows, D, f32(eps)], { AFFINE: affine }, undefined, 300 * x.size);
   const inputs = w && b ? [x, w, b] : [x];
   const out = record('layer_norm', y, inputs, (g) => {
     const dx = new Tensor(x.shape, 'f32');
-    launch1d(layerNormKernel, rows, [x.buffer, wb, stats.buffer, g.buffer, dx.buffer], [rows, D, f32(eps)], { AFFINE: affine }, 'backward', 300 * x.size);
+    launch1d(kernel('layer_norm'), rows, [x.buffer, wb, stats.buffer, g.buffer, dx.buffer], [rows, D, f32(eps)], { AFFINE: affine }, 'backward', 300 * x.size);
     if (!w || !b) return [dx];
     const dw = new Tensor([D], 'f32');
     const db = new Tensor([D], 'f32');
-    dispatch({ ...layerNormKernel, entry: 'backward_params' }, {
+    dispatch({ ...kernel('layer_norm'), entry: 'backward_params' }, {
       buffers: [x.buffer, g.buffer, stats.buffer, dw.buffer, db.buffer], params: [rows, D, f32(eps)],
       constants: { AFFINE: affine }, workgroups: [Math.ceil(D / 64)],
     });

@@ -3,7 +3,7 @@
  * (`transA`, `transB`): transposed operands are read in place, never copied.
  * PyTorch: `torch.matmul(a, b)`, `a.mT`, `b.mT`; `linear` = `matmul(x, W, {transB: true}) + b`.
  *
- * Variants (same math, chosen per adapter, see {@link matmulVariant}):
+ * Variants (same math; the registry, `src/kernels/registry.ts`, says when each runs):
  * - `matmul.wgsl` — portable: 64×64 tiles in workgroup memory, 4×4 register block per thread.
  * - `matmul.subgroup.wgsl` — lavapipe-fast: A shared across lanes with `subgroupBroadcast`,
  *   16 rows × 4 columns (two blocks of 8 vec4 accumulators) per thread; needs K % 4 = 0, N % 4 = 0 and subgroups ≥ 8 lanes.
@@ -14,23 +14,15 @@
  * over broadcast batch dimensions. FLOPs: 2·batch·M·N·K.
  * @module
  */
-import tiledSource from '../../wgsl/matmul.wgsl';
-import subgroupSource from '../../wgsl/matmul.subgroup.wgsl';
-import naiveSource from '../../wgsl/matmul.naive.wgsl';
 import { deviceInfo } from '../tensor/device.js';
 import { dispatch, grid } from '../tensor/runtime.js';
 import { Tensor, record, fmt, numel } from '../tensor/tensor.js';
-import { expectDType, hasSubgroupsOf8 } from './util.js';
-import { broadcastShapes } from './binary.js';
-import { broadcastTo, pad, narrow } from './copy.js';
-import { sumTo } from './reduce.js';
-
-/** The portable tiled kernel. */
-export const matmulKernel = { stem: 'matmul', source: tiledSource };
-/** The subgroup-broadcast kernel (entry points nn, nt, tn). */
-export const matmulSubgroupKernel = { stem: 'matmul.subgroup', source: subgroupSource };
-/** One invocation per output element, no workgroup memory (CPU adapters, awkward shapes). */
-export const matmulNaiveKernel = { stem: 'matmul.naive', source: naiveSource };
+import { broadcastShapes } from '../tensor/shape.js';
+import { expectDType } from './util.js';
+import { pad, narrow } from './copy.js';
+import { sumTo, broadcastTo } from './reduce.js';
+import { add } from './binary.js';
+import { kernel, chooseVariant, forcedVariant, type VariantName } from './registry.js';
 
 /** Transpose flags. */
 export interface MatmulOptions {
@@ -41,26 +33,11 @@ export interface MatmulOptions {
 }
 
 /** Which kernel variant runs a problem. */
-export type MatmulVariant = 'tiled' | 'subgroup' | 'naive';
+export type MatmulVariant = VariantName<'matmul'>;
 
-let forced: MatmulVariant | null = null;
-/** Forces a variant (tests and benchmarks); `null` restores the automatic choice. */
-export function forceMatmulVariant(v: MatmulVariant | null): void {
-  forced = v;
-}
-
-/**
- * The variant for a problem: on CPU adapters (lavapipe), where workgroup memory and barriers are
- * slow, the subgroup kernel where it applies and the naive kernel elsewhere; on GPUs the tiled
- * kernel, where workgroup-memory tiling wins.
- * The bench (`npm run bench -- kernels`) times both.
- */
+/** The variant for a problem on this adapter (the registry's rule, or the forced variant). */
 export function matmulVariant(M: number, N: number, K: number, transA: boolean, transB: boolean): MatmulVariant {
-  const info = deviceInfo();
-  const subgroupOk = hasSubgroupsOf8() && K % 4 === 0 && N % 4 === 0 && !(transA && transB) && M > 0;
-  if (forced) return forced === 'subgroup' && !subgroupOk ? 'tiled' : forced;
-  if (!info.isCpu) return 'tiled';
-  return subgroupOk ? 'subgroup' : 'naive';
+  return chooseVariant('matmul', { M, N, K, transA, transB });
 }
 
 /** Launches one (batched) product into `c`; shapes already checked. */
@@ -69,19 +46,19 @@ function launch(a: Tensor, b: Tensor, c: Tensor, batch: number, M: number, N: nu
   const variant = matmulVariant(M, N, K, ta, tb);
   if (variant === 'naive') {
     const [x, y] = grid(M * N);
-    dispatch(matmulNaiveKernel, {
+    dispatch(kernel('matmul', 'naive'), {
       buffers: [a.buffer, b.buffer, c.buffer], params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0 }, workgroups: [x, y, batch], work: 2 * M * N * K * batch * 3,
     });
   } else if (variant === 'subgroup') {
     const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
     const WG = subgroupWorkgroupSize(N);
     const ROWS = M > 8 ? 16 : 8;
-    dispatch({ ...matmulSubgroupKernel, entry }, {
+    dispatch({ ...kernel('matmul', 'subgroup'), entry }, {
       buffers: [a.buffer, b.buffer, c.buffer], params, constants: { WG, ROWS }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / ROWS), batch],
       work: 2 * M * N * K * batch,
     });
   } else {
-    dispatch(matmulKernel, {
+    dispatch(kernel('matmul', 'tiled'), {
       buffers: [a.buffer, b.buffer, c.buffer], params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0 },
       workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), batch],
       work: 2 * M * N * K * batch * 6, // the tiled kernel runs ~6× slower on CPU adapters
@@ -127,7 +104,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   // kernel; zero-padding K and N to multiples of 4 (zeros add nothing) lets the subgroup kernel
   // run it, and the extra columns are sliced off. Pad and slice carry the gradients.
   const info = deviceInfo();
-  if (info.isCpu && !forced && (K % 4 || N % 4) && 2 * M * N * K * Math.max(1, numel(aBatchShape), numel(bBatchShape)) > 1 << 24 &&
+  if (info.isCpu && !forcedVariant('matmul') && (K % 4 || N % 4) && 2 * M * N * K * Math.max(1, numel(aBatchShape), numel(bBatchShape)) > 1 << 24 &&
       matmulVariant(M, N + ((4 - (N % 4)) % 4), K + ((4 - (K % 4)) % 4), ta, tb) === 'subgroup') {
     const padK = (4 - (K % 4)) % 4;
     const padN = (4 - (N % 4)) % 4;
@@ -167,14 +144,5 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const y = matmul(x, w, { transB: true });
   if (!b) return y;
-  const out = addBias(y, b);
-  return out;
-}
-
-let addBias: (y: Tensor, b: Tensor) => Tensor = () => {
-  throw new Error('not wired');
-};
-/** @internal */
-export function setMatmulAdd(f: (y: Tensor, b: Tensor) => Tensor): void {
-  addBias = f;
+  return add(y, b);
 }

@@ -3,16 +3,16 @@
  * The input is viewed as [outer, R, inner] and R is reduced, one invocation per output element.
  * Several axes reduce one after another. Backward: sum/mean broadcast the gradient back (a
  * strided copy); max sends it to the arg-max position (torch's rule for `max(dim)`).
+ * `broadcastTo` lives here too: it and `sumTo` are each other's backward.
  * @module
  */
-import source from '../../wgsl/reduce.wgsl';
 import { f32 } from '../tensor/runtime.js';
 import { Tensor, record, fmt } from '../tensor/tensor.js';
+import { broadcastShapes, broadcastStrides, stridesOf } from '../tensor/shape.js';
 import { axisOf, expectDType, launch1d } from './util.js';
-import { broadcastTo } from './copy.js';
-
-/** The reduce kernel. */
-export const reduceKernel = { stem: 'reduce', source };
+import { copyInto } from './copy.js';
+import { scale } from './unary.js';
+import { kernel } from './registry.js';
 
 function split(shape: readonly number[], axis: number): [number, number, number] {
   let outer = 1;
@@ -34,36 +34,28 @@ function reduceAxis(op: 'sum' | 'mean' | 'max', x: Tensor, axis: number): Tensor
   const shape = x.shape.map((d, i) => (i === axis ? 1 : d));
   const out = new Tensor(shape, 'f32');
   const scaleBy = op === 'mean' ? 1 / R : 1;
-  launch1d(reduceKernel, outer * inner, [x.buffer, out.buffer], [outer, R, inner, f32(scaleBy)], { OP: op === 'max' ? 1 : 0 });
+  launch1d(kernel('reduce'), outer * inner, [x.buffer, out.buffer], [outer, R, inner, f32(scaleBy)], { OP: op === 'max' ? 1 : 0 });
   if (op === 'max') {
     const idx = argmaxAxis(x, axis);
     return record('max', out, [x], (g) => {
       const dx = new Tensor(x.shape, 'f32');
-      launch1d(reduceKernel, x.size, [idx.buffer, g.buffer, dx.buffer], [outer, R, inner, f32(1)], undefined, 'max_backward');
+      launch1d(kernel('reduce'), x.size, [idx.buffer, g.buffer, dx.buffer], [outer, R, inner, f32(1)], undefined, 'max_backward');
       return [dx];
     });
   }
   return record(op, out, [x], (g) => {
     const b = broadcastTo(g, x.shape);
     if (scaleBy === 1) return [b];
-    const s = scaleTensor(b, scaleBy);
+    const s = scale(b, scaleBy);
     b.dispose();
     return [s];
   });
 }
 
-let scaleTensor: (t: Tensor, s: number) => Tensor = () => {
-  throw new Error('not wired');
-};
-/** @internal Wires the scale op (unary.ts imports this file indirectly). */
-export function setReduceScale(f: (t: Tensor, s: number) => Tensor): void {
-  scaleTensor = f;
-}
-
 function argmaxAxis(x: Tensor, axis: number): Tensor {
   const [outer, R, inner] = split(x.shape, axis);
   const out = new Tensor(x.shape.map((d, i) => (i === axis ? 1 : d)), 'i32');
-  launch1d(reduceKernel, outer * inner, [x.buffer, out.buffer], [outer, R, inner, f32(1)], undefined, 'argmax');
+  launch1d(kernel('reduce'), outer * inner, [x.buffer, out.buffer], [outer, R, inner, f32(1)], undefined, 'argmax');
   return out;
 }
 
@@ -112,4 +104,13 @@ export function sumTo(t: Tensor, shape: readonly number[], consume = true): Tens
   if (s !== t) s.dispose();
   if (consume) t.dispose();
   return r;
+}
+
+/** Expands size-1 (or missing leading) dimensions to `shape`. Copies. */
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  const target = broadcastShapes('broadcastTo', x.shape, shape);
+  if (fmt(target) !== fmt(shape)) throw new Error(`broadcastTo: ${fmt(x.shape)} cannot be expanded to ${fmt(shape)}`);
+  const out = new Tensor(shape, x.dtype);
+  copyInto('broadcastTo', x, out, { shape, ss: broadcastStrides(x.shape, shape), ds: stridesOf(shape) });
+  return record('broadcastTo', out, [x], (g) => [sumTo(g, x.shape, false)]);
 }

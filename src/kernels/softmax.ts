@@ -5,12 +5,9 @@
  * PyTorch: `torch.softmax(x, -1)`, `torch.log_softmax(x, -1)`.
  * @module
  */
-import source from '../../wgsl/softmax.wgsl';
 import { Tensor, record } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
-
-/** The softmax kernel (LOG override selects log_softmax). */
-export const softmaxKernel = { stem: 'softmax', source };
+import { kernel } from './registry.js';
 
 function run(x: Tensor, log: boolean): Tensor {
   const op = log ? 'log_softmax' : 'softmax';
@@ -20,10 +17,10 @@ function run(x: Tensor, log: boolean): Tensor {
   const rows = L === 0 ? 0 : x.size / L;
   const y = new Tensor(x.shape, 'f32');
   const v4 = L % 4 === 0; // rows of whole vec4s: main4 / backward4
-  launch1d(softmaxKernel, rows, [x.buffer, y.buffer], [rows, L], { LOG: log ? 1 : 0 }, v4 ? 'main4' : undefined, (v4 ? 100 : 300) * x.size); // work: the vec4 rows take about a third of the time
+  launch1d(kernel('softmax'), rows, [x.buffer, y.buffer], [rows, L], { LOG: log ? 1 : 0 }, v4 ? 'main4' : undefined, (v4 ? 100 : 300) * x.size); // work: the vec4 rows take about a third of the time
   return record(op, y, [x], (g) => {
     const dx = new Tensor(x.shape, 'f32');
-    launch1d(softmaxKernel, rows, [y.buffer, g.buffer, dx.buffer], [rows, L], { LOG: log ? 1 : 0 }, v4 ? 'backward4' : 'backward', (v4 ? 100 : 300) * x.size);
+    launch1d(kernel('softmax'), rows, [y.buffer, g.buffer, dx.buffer], [rows, L], { LOG: log ? 1 : 0 }, v4 ? 'backward4' : 'backward', (v4 ? 100 : 300) * x.size);
     return [dx];
   });
 }

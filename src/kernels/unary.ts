@@ -5,13 +5,10 @@
  * PyTorch equivalents: `torch.neg/exp/log/sqrt/rsqrt/abs/tanh/sigmoid/relu`, `F.gelu` (erf form).
  * @module
  */
-import source from '../../wgsl/unary.wgsl';
 import { f32 } from '../tensor/runtime.js';
 import { Tensor, record } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
-
-/** The unary kernel. */
-export const unaryKernel = { stem: 'unary', source };
+import { kernel } from './registry.js';
 
 /** Op codes of `wgsl/unary.wgsl`. */
 export const UNARY_OPS = {
@@ -27,10 +24,10 @@ export function unary(op: UnaryOp, x: Tensor, a = 0, b = 0): Tensor {
   const y = new Tensor(x.shape, 'f32');
   const v4 = x.size % 4 === 0; // whole vec4s: main4 / backward4, a quarter of the invocations
   const n = v4 ? x.size / 4 : x.size;
-  launch1d(unaryKernel, n, [x.buffer, y.buffer], [x.size, f32(a), f32(b)], { OP: UNARY_OPS[op] }, v4 ? 'main4' : undefined, (v4 ? 40 : 100) * x.size); // work: vec4 takes ~40% of the time
+  launch1d(kernel('unary'), n, [x.buffer, y.buffer], [x.size, f32(a), f32(b)], { OP: UNARY_OPS[op] }, v4 ? 'main4' : undefined, (v4 ? 40 : 100) * x.size); // work: vec4 takes ~40% of the time
   return record(op, y, [x], (g) => {
     const dx = new Tensor(x.shape, 'f32');
-    launch1d(unaryKernel, n, [x.buffer, g.buffer, dx.buffer], [x.size, f32(a), f32(b)], { OP: UNARY_OPS[op] }, v4 ? 'backward4' : 'backward', (v4 ? 40 : 100) * x.size);
+    launch1d(kernel('unary'), n, [x.buffer, g.buffer, dx.buffer], [x.size, f32(a), f32(b)], { OP: UNARY_OPS[op] }, v4 ? 'backward4' : 'backward', (v4 ? 40 : 100) * x.size);
     return [dx];
   });
 }

@@ -1,5 +1,5 @@
 /**
- * Small helpers shared by the kernel wrappers: checks with clear messages, strides, 1-D launches.
+ * Small helpers shared by the kernel wrappers: checks with clear messages, 1-D launches, row chunks.
  * @module
  */
 import { Tensor, fmt, type DType } from '../tensor/tensor.js';
@@ -11,17 +11,6 @@ export function expectDType(op: string, dtype: DType, ...ts: Tensor[]): void {
   for (const t of ts) {
     if (t.dtype !== dtype) throw new Error(`${op}: expected a ${dtype} tensor, got ${t.dtype} ${fmt(t.shape)}${t.name ? ` (${t.name})` : ''}`);
   }
-}
-
-/** Contiguous (row-major) strides of a shape. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
 }
 
 /** Normalizes a possibly negative axis, with an error naming the shape. */
@@ -37,16 +26,6 @@ export function dims8(op: string, v: readonly number[]): number[] {
   const o = [...v];
   while (o.length < 8) o.push(0);
   return o;
-}
-
-/**
- * True when the adapter's subgroups have at least 8 lanes (unknown sizes count on CPU adapters,
- * whose SIMD width is 8 or more): what the 8-row subgroup kernels (matmul.subgroup,
- * attention.subgroup, gru.subgroup) rely on.
- */
-export function hasSubgroupsOf8(): boolean {
-  const info = deviceInfo();
-  return info.hasSubgroups && (info.subgroupMinSize >= 8 || (info.subgroupMinSize === 0 && info.isCpu));
 }
 
 /** Launches a kernel with one invocation per element of an `n`-element index space. */

@@ -3,15 +3,12 @@
  * first. Backward: the gradient goes to `a` where cond holds, to `b` elsewhere.
  * @module
  */
-import source from '../../wgsl/where.wgsl';
 import { Tensor, record, fmt } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
-import { broadcastShapes } from './binary.js';
-import { broadcastTo } from './copy.js';
-import { full } from '../tensor/tensor.js';
-
-/** The where kernel. */
-export const whereKernel = { stem: 'where', source };
+import { broadcastShapes } from '../tensor/shape.js';
+import { broadcastTo } from './reduce.js';
+import { full } from './fill.js';
+import { kernel } from './registry.js';
 
 /** `cond ≠ 0 ? a : b` elementwise, with broadcasting. `cond` is a 0/1 float mask. */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
@@ -28,7 +25,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const ea = expand(a);
   const eb = expand(b);
   const out = new Tensor(shape, 'f32');
-  launch1d(whereKernel, out.size, [c.buffer, ea.buffer, eb.buffer, out.buffer], [out.size]);
+  launch1d(kernel('where'), out.size, [c.buffer, ea.buffer, eb.buffer, out.buffer], [out.size]);
   // The expanded inputs carry the gradient links; keep them alive for backward.
   const res = record('where', out, [ea, eb], (g) => {
     const z = full(shape, 0);

@@ -4,7 +4,8 @@
  * and `_reverse`) and optional per-sequence lengths (packed-sequence semantics).
  * @module
  */
-import { Tensor, Rng, fromArray, zeros, full } from '../tensor/tensor.js';
+import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
+import { zeros, full } from '../kernels/fill.js';
 import { concat, linear, gruRecurrence, narrow, sigmoid, tanh, add, mul, sub } from '../kernels/index.js';
 import { Module, param, uniformInit } from './module.js';
 

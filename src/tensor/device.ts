@@ -3,10 +3,11 @@
  *
  * Dawn's Node binding keeps Node alive while its `create()` object is referenced, and crashes if
  * that object is garbage-collected while work is pending. So it is held here, in one module-level
- * slot, for the device's whole life, and released once by {@link releaseDevice}.
+ * slot, for the device's whole life, and released once by {@link releaseDevice}. The binding is
+ * loaded when the device is first created, so modules that only parse files or compute on the
+ * host can be imported without it.
  * @module
  */
-import { create, globals } from 'webgpu';
 
 /** Thrown when no WebGPU adapter can be found; its message says how to get one. */
 export class NoAdapterError extends Error {
@@ -66,8 +67,14 @@ export async function initDevice(): Promise<Held> {
   if (pending) return pending;
   pending = (async () => {
     process.env.XDG_RUNTIME_DIR ||= '/tmp';
-    Object.assign(globalThis, globals);
-    const gpu = create([]) as GPU;
+    let dawn: typeof import('webgpu');
+    try {
+      dawn = await import('webgpu');
+    } catch (e) {
+      throw new NoAdapterError(`the webgpu package could not be loaded: ${(e as Error).message}`);
+    }
+    Object.assign(globalThis, dawn.globals);
+    const gpu = dawn.create([]) as GPU;
     let adapter: GPUAdapter | null = null;
     try {
       adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });

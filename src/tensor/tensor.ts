@@ -9,6 +9,8 @@
 import { initDevice, gpuDevice, hasDevice } from './device.js';
 import { acquireBuffer, releaseBuffer } from './pool.js';
 import { commandEncoder, flush, hasPending, beforeWait } from './runtime.js';
+import { numel, fmt } from './shape.js';
+import { Rng } from './rng.js';
 
 /** Element types: f32 for values, i32/u32 for indices, labels and masks. */
 export type DType = 'f32' | 'i32' | 'u32';
@@ -33,15 +35,8 @@ export interface GradNode {
 let gradEnabled = true;
 let nextId = 1;
 
-/** The product of a shape's dimensions. */
-export function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-/** Formats a shape for error messages, e.g. `[2, 3]`. */
-export const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+export { numel, fmt } from './shape.js';
+export { Rng } from './rng.js';
 
 /** An n-dimensional array on the GPU. */
 export class Tensor {
@@ -156,16 +151,6 @@ export class Tensor {
     return (await this.toArray())[0]!;
   }
 
-  /**
-   * Reverse-mode autodiff from this tensor. `grad` defaults to ones (a scalar loss gives 1).
-   * Gradients accumulate into `.grad` of every leaf with `requiresGrad`; intermediate
-   * gradients are freed as soon as they have been propagated.
-   */
-  backward(grad?: Tensor): void {
-    if (!this.requiresGrad) throw new Error('backward(): this tensor does not require grad (no parameter with requiresGrad took part)');
-    runBackward(this, grad);
-  }
-
   toString(): string {
     return `Tensor(${fmt(this.shape)}, ${this.dtype}${this.name ? `, ${this.name}` : ''})`;
   }
@@ -270,15 +255,27 @@ export function record(op: string, out: Tensor, inputs: Tensor[], backward: Grad
   return out;
 }
 
-let addForGrad: ((a: Tensor, b: Tensor) => Tensor) | null = null;
-let onesForGrad: ((shape: readonly number[]) => Tensor) | null = null;
-/** @internal Wires the kernels autograd needs (add, ones) without an import cycle. */
-export function setGradHelpers(add: (a: Tensor, b: Tensor) => Tensor, ones: (shape: readonly number[]) => Tensor): void {
-  addForGrad = add;
-  onesForGrad = ones;
+/**
+ * The three ops the tape walker needs, passed in by the caller ({@link backward} in
+ * `src/kernels/autograd.ts`) so this file needs no kernel: the tape lives under the kernels, and
+ * the kernels record onto it.
+ */
+export interface GradOps {
+  /** Sums two gradients that meet at one tensor. */
+  add: (a: Tensor, b: Tensor) => Tensor;
+  /** The seed of a backward pass with no explicit gradient. */
+  ones: (shape: readonly number[]) => Tensor;
+  /** A copy, so a leaf's `.grad` never aliases a caller's tensor. */
+  clone: (t: Tensor) => Tensor;
 }
 
-function runBackward(root: Tensor, seed?: Tensor): void {
+/**
+ * @internal Reverse-mode autodiff from `root` with the given ops; use `backward` from the ops.
+ * Gradients accumulate into `.grad` of every leaf with `requiresGrad`; intermediate gradients are
+ * freed as soon as they have been propagated.
+ */
+export function runBackward(root: Tensor, seed: Tensor | undefined, ops: GradOps): void {
+  if (!root.requiresGrad) throw new Error('backward(): this tensor does not require grad (no parameter with requiresGrad took part)');
   // Topological order of the nodes that need a gradient.
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
@@ -305,7 +302,7 @@ function runBackward(root: Tensor, seed?: Tensor): void {
   }
   const grads = new Map<Tensor, Tensor>();
   if (seed && fmt(seed.shape) !== fmt(root.shape)) throw new Error(`backward(): gradient ${fmt(seed.shape)} does not match tensor ${fmt(root.shape)}`);
-  grads.set(root, seed ?? onesForGrad!(root.shape));
+  grads.set(root, seed ?? ops.ones(root.shape));
   const noGradPrev = gradEnabled;
   gradEnabled = false; // gradients of gradients are not recorded
   try {
@@ -317,13 +314,13 @@ function runBackward(root: Tensor, seed?: Tensor): void {
       if (!t.node) {
         // A leaf: accumulate into .grad.
         if (t.grad) {
-          const sum = addForGrad!(t.grad, g);
+          const sum = ops.add(t.grad, g);
           leafGrads.delete(t.grad);
           t.grad.dispose();
           if (g !== seed) g.dispose();
           t.grad = sum;
         } else {
-          t.grad = g === seed ? addForGrad!(g, zerosLike(g)) : g;
+          t.grad = g === seed ? ops.clone(g) : g;
         }
         leafGrads.add(t.grad);
         keep(t.grad);
@@ -341,7 +338,7 @@ function runBackward(root: Tensor, seed?: Tensor): void {
         }
         const prev = grads.get(inp);
         if (prev) {
-          grads.set(inp, addForGrad!(prev, gi));
+          grads.set(inp, ops.add(prev, gi));
           prev.dispose();
           if (gi !== g) gi.dispose();
         } else grads.set(inp, gi === g ? g.reshape(g.shape) : gi);
@@ -353,20 +350,11 @@ function runBackward(root: Tensor, seed?: Tensor): void {
   }
 }
 
-function zerosLike(t: Tensor): Tensor {
-  return full(t.shape, 0, t.dtype);
-}
-
 // ---------------------------------------------------------------------------------------------
-// Creation
+// Creation (constants — zeros, ones, full, arange — are the fill kernel's, in src/kernels/fill.ts)
 
-let fillFn: ((out: Tensor, value: number, step: number) => void) | null = null;
-/** @internal The fill kernel, wired from src/kernels/fill.ts. */
-export function setFill(f: (out: Tensor, value: number, step: number) => void): void {
-  fillFn = f;
-}
-
-function ensureDevice(): void {
+/** @internal Throws unless the device exists, with the call that creates it. */
+export function ensureDevice(): void {
   if (!hasDevice()) throw new Error('crab-ser: the GPU device is not initialised; call `await initDevice()` first');
 }
 
@@ -408,75 +396,6 @@ function inferShape(data: unknown): number[] {
   }
   if (s.length === 0 && ArrayBuffer.isView(data)) s.push((data as unknown as ArrayLike<number>).length);
   return s;
-}
-
-/** A tensor filled with `value`. */
-export function full(shape: readonly number[], value: number, dtype: DType = 'f32'): Tensor {
-  ensureDevice();
-  const t = new Tensor(shape, dtype);
-  fillFn!(t, value, 0);
-  return t;
-}
-/** A tensor of zeros. */
-export const zeros = (shape: readonly number[], dtype: DType = 'f32'): Tensor => full(shape, 0, dtype);
-/** A tensor of ones. */
-export const ones = (shape: readonly number[], dtype: DType = 'f32'): Tensor => full(shape, 1, dtype);
-
-/** `[start, start + step, …]` with `n` values. */
-export function arange(n: number, start = 0, step = 1, dtype: DType = 'f32'): Tensor {
-  ensureDevice();
-  const t = new Tensor([n], dtype);
-  fillFn!(t, start, step);
-  return t;
-}
-
-/** A small deterministic generator (SplitMix32 seeding a xorshift128+ style stream). */
-export class Rng {
-  private s: Uint32Array;
-  constructor(seed: number) {
-    this.s = new Uint32Array(4);
-    let x = seed >>> 0 || 0x9e3779b9;
-    for (let i = 0; i < 4; i++) {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      this.s[i] = (z ^ (z >>> 16)) >>> 0;
-    }
-  }
-  /** Internal state, for checkpoints. */
-  get state(): number[] {
-    return [...this.s];
-  }
-  set state(v: number[]) {
-    this.s.set(v);
-  }
-  /** Uniform u32 (xoshiro128**). */
-  nextU32(): number {
-    const s = this.s;
-    const r = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1]! << 9) >>> 0;
-    s[2]! ^= s[0]!;
-    s[3]! ^= s[1]!;
-    s[1]! ^= s[2]!;
-    s[0]! ^= s[3]!;
-    s[2]! ^= t;
-    s[3] = rotl(s[3]!, 11);
-    return r;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    return this.nextU32() / 4294967296;
-  }
-  /** Standard normal (Box–Muller). */
-  normal(): number {
-    let u = this.next();
-    while (u === 0) u = this.next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
-  }
-}
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 /** Uniform values in [lo, hi) from a seeded generator (generated on the host, so runs repeat exactly). */

@@ -3,7 +3,8 @@
  * Everything stays on the GPU: clipping computes the norm and its factor as tensors.
  * @module
  */
-import { Tensor, zeros, full, noGrad, keep, tidy } from '../tensor/tensor.js';
+import { Tensor, noGrad, keep, tidy } from '../tensor/tensor.js';
+import { zeros, full } from '../kernels/fill.js';
 import { adamwUpdate } from '../kernels/adamw.js';
 import { sum, square, sqrt, addScalar, reciprocal, scale, add, minimum } from '../kernels/index.js';
 import { upload } from '../tensor/tensor.js';

@@ -21,6 +21,7 @@ import { computeMetrics, type Metrics, type MetricName } from './metrics.js';
 import { saveCheckpoint, loadCheckpoint, readState } from './checkpoint.js';
 import { Progress } from './progress.js';
 import type { FeatureItem, FeatureSet, FeatureDims } from './features.js';
+import { backward } from '../kernels/autograd.js';
 
 /** Training settings (defaults in {@link TRAIN_DEFAULTS}). */
 export interface TrainConfig {
@@ -238,7 +239,7 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
             const out = crab.forward(task.input(batch), true);
             const parts = crab.loss(out, fromArray(batch.map((i) => i.label), [batch.length], 'i32'), weights);
             const total = cfg.accumulation > 1 ? scale(parts.total, 1 / cfg.accumulation) : parts.total;
-            total.backward();
+            backward(total);
             return parts.total;
           });
           return l.item();

@@ -2,11 +2,13 @@
 // broadcast, key padding masks, T ≠ S, fully masked rows) and finite differences.
 import { describe, it, expect, beforeAll, afterAll, onTestFinished } from 'vitest';
 import { fromArray, Tensor } from '../../src/tensor/tensor.js';
-import { attention, attentionComposed, forceAttentionImpl, attentionImpl, forceAttentionBackward } from '../../src/kernels/attention.js';
+import { attention, attentionComposed, attentionImpl } from '../../src/kernels/attention.js';
+import { forceVariant } from '../../src/kernels/registry.js';
 import { deviceInfo } from '../../src/tensor/device.js';
 import { Case } from '../fixture.js';
 import { expectClose, randArray, checkOp } from '../helpers.js';
 import { softmaxRows } from '../reference.js';
+import { backward } from '../../src/kernels/autograd.js';
 
 function leaf(data: Float32Array, shape: number[]): Tensor {
   const t = fromArray(data, shape);
@@ -38,8 +40,8 @@ function attnRef(q: Float64Array, k: Float64Array, v: Float64Array, [B, H, T, S,
 }
 
 // These tests are about the fused kernel: force it (CPU adapters would otherwise get the composed path).
-beforeAll(() => forceAttentionImpl('fused'));
-afterAll(() => forceAttentionImpl(null));
+beforeAll(() => forceVariant('attention', 'fused'));
+afterAll(() => forceVariant('attention', null));
 
 describe('attention', () => {
   it('attention matches the PyTorch fixture with a per-batch×head bias and a key padding mask', async () => {
@@ -48,7 +50,7 @@ describe('attention', () => {
     const mask = fromArray(Float32Array.from(c.i('in.key_padding_mask')), c.shape('in.key_padding_mask'));
     const y = attention(q, k, v, { bias, keyPaddingMask: mask });
     expectClose(await y.toArray(), c.f('out.y'), c.atol, 1e-4, 'out.y');
-    y.backward(fromArray(c.f('in.dy'), y.shape));
+    backward(y, fromArray(c.f('in.dy'), y.shape));
     for (const [n, t] of [['q', q], ['k', k], ['v', v], ['bias', bias]] as const) {
       expectClose(await t.grad!.toArray(), c.f(`grad.${n}`), c.atol, 1e-4, `grad.${n}`);
     }
@@ -81,7 +83,7 @@ describe('attention', () => {
     const y = attention(q, k, v, { keyPaddingMask: mask });
     const out = await y.toArray();
     expect(out.slice(T * D).every((x) => x === 0)).toBe(true);
-    y.backward();
+    backward(y);
     for (const t of [q, k, v]) expect((await t.grad!.toArray()).every(Number.isFinite)).toBe(true);
     const [B2, H2, T2, D2] = [1, 2, 129, 32];
     const a = [8, 9, 10].map((s) => fromArray(randArray(B2 * H2 * T2 * D2, s), [B2, H2, T2, D2]));
@@ -91,8 +93,8 @@ describe('attention', () => {
 });
 
 describe('attention, subgroup kernels (8 rows × 32 columns per workgroup)', () => {
-  beforeAll(() => forceAttentionImpl('subgroup'));
-  afterAll(() => forceAttentionImpl('fused'));
+  beforeAll(() => forceVariant('attention', 'subgroup'));
+  afterAll(() => forceVariant('attention', 'fused'));
   it('attention subgroup forward vs float64: ragged T and S, Dh 32/64/128, per-batch×head and broadcast bias, masks, a fully masked row', async () => {
     expect(deviceInfo().hasSubgroups, 'this adapter has no subgroups').toBe(true);
     const cases: Array<{ dims: number[]; bShape: number[] | null; mask: boolean }> = [
@@ -121,8 +123,8 @@ describe('attention, subgroup kernels (8 rows × 32 columns per workgroup)', () 
     }
   });
   it.each(['materialized', 'streaming'] as const)('attention subgroup backward, %s: gradients equal the composed path (bias with grad, mask, T=23, S=40, Dh=64); a fully masked item gives zeros', async (mode) => {
-    forceAttentionBackward(mode);
-    onTestFinished(() => forceAttentionBackward(null));
+    forceVariant('attention', mode === 'materialized' ? 'subgroup' : 'subgroup_streaming');
+    onTestFinished(() => forceVariant('attention', 'subgroup'));
     const [B, H, T, S, D] = [2, 2, 23, 40, 64];
     const make = (): Tensor[] => [leaf(randArray(B * H * T * D, 31), [B, H, T, D]), leaf(randArray(B * H * S * D, 32), [B, H, S, D]), leaf(randArray(B * H * S * D, 33), [B, H, S, D]), leaf(randArray(H * T * S, 34), [1, H, T, S])];
     const mask = fromArray(Array.from({ length: B * S }, (_, i) => (i % S >= S - 5 * (i < S ? 1 : 2) ? 1 : 0)), [B, S]);
@@ -132,8 +134,8 @@ describe('attention, subgroup kernels (8 rows × 32 columns per workgroup)', () 
     const ya = attention(a[0]!, a[1]!, a[2]!, { bias: a[3], keyPaddingMask: mask });
     const yb = attentionComposed(b[0]!, b[1]!, b[2]!, { bias: b[3], keyPaddingMask: mask });
     expectClose(await ya.toArray(), await yb.toArray(), 1e-5, 1e-4, 'y');
-    ya.backward(dy);
-    yb.backward(dy);
+    backward(ya, dy);
+    backward(yb, dy);
     for (let i = 0; i < 4; i++) expectClose(await a[i]!.grad!.toArray(), await b[i]!.grad!.toArray(), 1e-5, 1e-4, `grad ${'qkvb'[i]}`);
     // Dh = 32 and 128 (1 and 4 vec4 chunks per lane), a bias without gradient, T = 9, S = 33.
     for (const Dh of [32, 128]) {
@@ -142,15 +144,15 @@ describe('attention, subgroup kernels (8 rows × 32 columns per workgroup)', () 
       const fixedBias = fromArray(randArray(H * T2 * S2, 44), [1, H, T2, S2]);
       const dy2 = fromArray(randArray(H * T2 * Dh, 45), [1, H, T2, Dh]);
       const [x, y] = [mk(), mk()];
-      attention(x[0]!, x[1]!, x[2]!, { bias: fixedBias }).backward(dy2);
-      attentionComposed(y[0]!, y[1]!, y[2]!, { bias: fixedBias }).backward(dy2);
+      backward(attention(x[0]!, x[1]!, x[2]!, { bias: fixedBias }), dy2);
+      backward(attentionComposed(y[0]!, y[1]!, y[2]!, { bias: fixedBias }), dy2);
       for (let i = 0; i < 3; i++) expectClose(await x[i]!.grad!.toArray(), await y[i]!.grad!.toArray(), 1e-5, 1e-4, `Dh ${Dh} grad ${'qkv'[i]}`);
     }
     // A fully masked item: zero output, zero and finite gradients (the composed path gives NaN there).
     const c = make();
     const all = fromArray(Array.from({ length: B * S }, (_, i) => (i >= S ? 1 : 0)), [B, S]);
     const yc = attention(c[0]!, c[1]!, c[2]!, { bias: c[3], keyPaddingMask: all });
-    yc.backward(dy);
+    backward(yc, dy);
     const half = B * H * T * D / 2;
     expect((await yc.toArray()).slice(half).every((x) => x === 0)).toBe(true);
     for (const t of c.slice(0, 3)) {

@@ -1,11 +1,13 @@
 // BiGRU: PyTorch nn.GRU fixtures (plain and packed with ragged lengths), a plain-TS reference of
 // PyTorch's GRU equations, and finite differences for every parameter and the input.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { forceGruImpl, gruImpl, type GruImpl } from '../../src/kernels/gru.js';
+import { gruImpl, type GruImpl } from '../../src/kernels/gru.js';
+import { forceVariant } from '../../src/kernels/registry.js';
 import { fromArray, Rng, Tensor } from '../../src/tensor/tensor.js';
 import { BiGRU } from '../../src/model/gru.js';
 import { Case } from '../fixture.js';
 import { expectClose, randArray, fdGrads } from '../helpers.js';
+import { backward } from '../../src/kernels/autograd.js';
 
 const NAMES = ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse'] as const;
 
@@ -56,7 +58,7 @@ async function fixtureCase(name: string, lengths?: number[]): Promise<void> {
   const { output, hN } = gru.forward(x, lengths);
   expectClose(await output.toArray(), c.f('out.output'), c.atol, 1e-4, `${name} output`);
   expectClose(await hN.toArray(), c.f('out.h_n'), c.atol, 1e-4, `${name} h_n`);
-  output.backward(fromArray(c.f('in.dy'), output.shape));
+  backward(output, fromArray(c.f('in.dy'), output.shape));
   expectClose(await x.grad!.toArray(), c.f('grad.x'), c.atol, 1e-4, `${name} grad.x`);
   const params = gru.namedParameters();
   for (const n of NAMES) expectClose(await params.get(n)!.grad!.toArray(), c.f(`grad.${n}`), c.atol, 1e-4, `${name} grad.${n}`);
@@ -71,8 +73,8 @@ async function fixtureCase(name: string, lengths?: number[]): Promise<void> {
 // back to gru.wgsl; the subgroup kernel is held to the float64 reference, finite differences
 // and the composition below.
 for (const impl of ['plain', 'subgroup'] as GruImpl[]) describe(`gru (${impl} recurrence)`, () => {
-  beforeAll(() => forceGruImpl(impl));
-  afterAll(() => forceGruImpl(null));
+  beforeAll(() => forceVariant('gru', impl));
+  afterAll(() => forceVariant('gru', null));
   it(`gru ${impl}: matches nn.GRU (bidirectional), forward and every gradient`, async () => {
     await fixtureCase('gru');
   });
@@ -93,7 +95,7 @@ for (const impl of ['plain', 'subgroup'] as GruImpl[]) describe(`gru (${impl} re
     const ref = (xs: Float64Array[]): Float64Array => gruRef(xs[0]!, xs.slice(1), B, T, I, H, lengths);
     expectClose(await output.toArray(), ref([Float64Array.from(xData), ...pdata.map((d) => Float64Array.from(d))]), 1e-6, 1e-5, 'output');
     const dy = randArray(output.size, 10);
-    output.backward(fromArray(dy, output.shape));
+    backward(output, fromArray(dy, output.shape));
     const fd = fdGrads(ref, [xData, ...pdata], dy);
     expectClose(await x.grad!.toArray(), fd[0]!, 1e-5, 1e-3, 'grad x');
     for (let i = 0; i < params.length; i++) expectClose(await (params[i] as Tensor).grad!.toArray(), fd[i + 1]!, 1e-5, 1e-3, `grad ${NAMES[i]}`);
@@ -110,11 +112,11 @@ for (const impl of ['plain', 'subgroup'] as GruImpl[]) describe(`gru (${impl} re
     const y2 = biGruComposed(gru, x2);
     expectClose(await y1.toArray(), await y2.toArray(), 1e-6, 1e-5, 'output');
     const dy = fromArray(randArray(y1.size, 5), y1.shape);
-    y1.backward(dy);
+    backward(y1, dy);
     const g1 = await x1.grad!.toArray();
     const w1 = await gru.weight_hh_l0_reverse.grad!.toArray();
     gru.weight_hh_l0_reverse.grad = null;
-    y2.backward(dy);
+    backward(y2, dy);
     expectClose(g1, await x2.grad!.toArray(), 1e-6, 1e-4, 'grad x');
     expectClose(w1, await gru.weight_hh_l0_reverse.grad!.toArray(), 1e-6, 1e-4, 'grad weight_hh_l0_reverse');
     // Ragged lengths across both groups of 8, against the float64 reference.

@@ -6,7 +6,7 @@ import { checkOp, randArray } from '../helpers.js';
 import { matmul2 } from '../reference.js';
 import { deviceInfo } from '../../src/tensor/device.js';
 
-afterEach(() => ops.forceMatmulVariant(null));
+afterEach(() => ops.forceVariant('matmul', null));
 
 function batchedRef(a: Float64Array, b: Float64Array, batch: number, aB: boolean, bB: boolean, M: number, N: number, K: number, ta: boolean, tb: boolean): Float64Array {
   const out = new Float64Array(batch * M * N);
@@ -26,7 +26,7 @@ for (const variant of ['tiled', 'subgroup', 'naive'] as const) {
       if (variant === 'subgroup' && !deviceInfo().hasSubgroups) return expect(deviceInfo().hasSubgroups).toBe(false);
       for (const [M, N, K] of CASES) {
         for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-          ops.forceMatmulVariant(variant);
+          ops.forceVariant('matmul', variant);
           await checkOp(`${variant} ${M}x${N}x${K} ta=${ta} tb=${tb}`,
             ([a, b]) => ops.matmul(a!, b!, { transA: ta, transB: tb }),
             ([a, b]) => matmul2(a!, b!, M, N, K, ta, tb),
@@ -36,7 +36,7 @@ for (const variant of ['tiled', 'subgroup', 'naive'] as const) {
       }
     });
     it(`matmul ${variant}: batched, broadcast batch, 4-D`, async () => {
-      ops.forceMatmulVariant(variant);
+      ops.forceVariant('matmul', variant);
       const [B, M, N, K] = [3, 7, 8, 12];
       await checkOp('3d', ([a, b]) => ops.matmul(a!, b!), ([a, b]) => batchedRef(a!, b!, B, true, true, M, N, K, false, false),
         [{ data: randArray(B * M * K, 1), shape: [B, M, K] }, { data: randArray(B * K * N, 2), shape: [B, K, N] }], { atol: 2e-5 });

@@ -1,5 +1,5 @@
 // rows8: the register block the subgroup kernels share (attention.subgroup, gru.subgroup).
-// WGSL has no includes, so their TypeScript wrappers prepend this file to their source.
+// Kernels take it with `#include "lib/rows8.wgsl"` (expanded by scripts/wgsl.mjs).
 // A block is 8 rows × this lane's 4 columns; per step of 4 along k, lane r of each 8-lane
 // subgroup holds row r's 4 values and hands them to the others with subgroupBroadcast, while
 // every lane loads the 4×4 values of its own columns: each load then feeds 8 rows, which is what

@@ -6,16 +6,13 @@
  * the matmul's backward. Tout = floor((T + 2·pad − K) / stride) + 1.
  * @module
  */
-import source from '../../wgsl/im2col.wgsl';
 import { Tensor, record, fmt } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
 import { matmul } from './matmul.js';
 import { permute, narrow, concat } from './copy.js';
 import { deviceInfo } from '../tensor/device.js';
 import { add } from './binary.js';
-
-/** The im2col kernel (and its col2im backward). */
-export const im2colKernel = { stem: 'im2col', source };
+import { kernel } from './registry.js';
 
 /** Convolution options (PyTorch names). */
 export interface Conv1dOptions {
@@ -31,10 +28,10 @@ export function im2col(x: Tensor, K: number, stride: number, pad: number, groups
   const Cg = Cin / groups;
   const cols = new Tensor([groups, Cg * K, B * Tout], 'f32');
   const params = [B, Cin, T, Tout, K, stride, pad, groups];
-  launch1d(im2colKernel, Cin * K * B * Math.ceil(Tout / 8), [x.buffer, cols.buffer], params, undefined, undefined, 100 * cols.size); // runs of 8 along t
+  launch1d(kernel('im2col'), Cin * K * B * Math.ceil(Tout / 8), [x.buffer, cols.buffer], params, undefined, undefined, 100 * cols.size); // runs of 8 along t
   return record('im2col', cols, [x], (g) => {
     const dx = new Tensor(x.shape, 'f32');
-    launch1d(im2colKernel, dx.size, [g.buffer, dx.buffer], params, undefined, 'backward');
+    launch1d(kernel('im2col'), dx.size, [g.buffer, dx.buffer], params, undefined, 'backward');
     return [dx];
   });
 }
