@@ -1,7 +1,6 @@
 // `npm run bench -- <suite> [--quick] [--no-peers]`: suites print a table and write
 // bench/results/<suite>.json. Suites: kernels, fused, roberta, wavlm.
 import { initDevice, releaseDevice } from '../src/tensor/device.js';
-import '../src/kernels/index.js';
 import { benchKernels } from './kernels/kernels.bench.js';
 import { benchFused } from './fused/fused.bench.js';
 import { benchRoberta, benchWavlm } from './models/models.bench.js';

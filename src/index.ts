@@ -11,10 +11,13 @@
  * @module
  */
 export * from './tensor/tensor.js';
+export { full, zeros, ones, arange } from './kernels/fill.js';
+export { backward } from './kernels/autograd.js';
 export { initDevice, releaseDevice, deviceInfo, NoAdapterError, type DeviceInfo } from './tensor/device.js';
 export { memoryStats, resetPeak, trimPool, type MemoryStats } from './tensor/pool.js';
-export { flush, sync, dispatches } from './tensor/runtime.js';
+export { flush, sync, dispatches, type Kernel } from './tensor/runtime.js';
 export * as ops from './kernels/index.js';
 export * as model from './model/index.js';
+export * as data from './data/index.js';
 export * as training from './train/index.js';
 export * as audio from './audio/audio.js';

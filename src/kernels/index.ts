@@ -19,7 +19,7 @@ export { groupNorm } from './group_norm.js';
 export { conv1d, im2col, type Conv1dOptions } from './im2col.js';
 export { embedding } from './embedding.js';
 export { dropout } from './dropout.js';
-export { REGISTRY, kernel, forceVariant, forcedVariant, chooseVariant, registryEntries, hasSubgroupsOf8, type Stem, type VariantName, type Variant } from './registry.js';
+export { REGISTRY, kernel, forceVariant, forcedVariant, chooseVariant, registryEntries, hasSubgroupsOf8, type Stem, type VariantName, type Variant, type AnyVariant, type ProblemOf, type MatmulProblem, type AttentionProblem, type GruProblem } from './registry.js';
 export { adamwUpdate, type AdamWStep } from './adamw.js';
 export { attention, attentionComposed, attentionImpl, type AttentionOptions, type AttentionImpl } from './attention.js';
 export { crossEntropy, crossEntropyComposed, classWeights, type CrossEntropyOptions } from './cross_entropy.js';

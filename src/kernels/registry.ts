@@ -159,7 +159,8 @@ export type VariantName<S extends Stem> = keyof (typeof REGISTRY)[S] & string;
 /** What a stem's variant choice looks at (`void` for single-variant stems). */
 export type ProblemOf<S extends Stem> = (typeof REGISTRY)[S] extends Record<string, Variant<infer C>> ? C : never;
 
-type AnyVariant = Variant<never>;
+/** A variant of any stem (its problem type erased). */
+export type AnyVariant = Variant<never>;
 function variantsOf(stem: Stem): Record<string, AnyVariant> {
   return REGISTRY[stem] as Record<string, AnyVariant>;
 }

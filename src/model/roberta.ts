@@ -161,6 +161,17 @@ export class RobertaEncoder extends Module {
     super();
     this.layer = Array.from({ length: c.num_hidden_layers }, () => new RobertaLayer(c, rng));
   }
+
+  /** The layers in order; `pad` [B, T] marks padded tokens (1 = padding), masked as keys. */
+  forward(hiddenStates: Tensor, pad: Tensor | null, outputHiddenStates = false): EncoderOutput {
+    let h = hiddenStates;
+    const all = outputHiddenStates ? [h] : undefined;
+    for (const layer of this.layer) {
+      h = layer.forward(h, pad);
+      all?.push(h);
+    }
+    return { lastHiddenState: h, hiddenStates: all };
+  }
 }
 
 /** Output of {@link RobertaModel.forward}. */
@@ -187,12 +198,6 @@ export class RobertaModel extends Module {
   forward(ids: Tensor, attentionMask?: ArrayLike<number>, outputHiddenStates = false): EncoderOutput {
     const [B, T] = ids.shape as [number, number];
     const pad = attentionMask ? fromArray(Float32Array.from(attentionMask, (m) => (m ? 0 : 1)), [B, T]) : null;
-    let h = this.embeddings.forward(ids);
-    const all = outputHiddenStates ? [h] : undefined;
-    for (const layer of this.encoder.layer) {
-      h = layer.forward(h, pad);
-      all?.push(h);
-    }
-    return { lastHiddenState: h, hiddenStates: all };
+    return this.encoder.forward(this.embeddings.forward(ids), pad, outputHiddenStates);
   }
 }

@@ -281,11 +281,39 @@ export class WavLMEncoder extends Module {
   pos_conv_embed: WavLMPositionalConvEmbedding;
   layer_norm: LayerNorm;
   layers: WavLMEncoderLayer[];
-  constructor(c: WavLMConfig, rng: Rng) {
+  constructor(readonly config: WavLMConfig, private readonly _rng: Rng) {
     super();
-    this.pos_conv_embed = new WavLMPositionalConvEmbedding(c, rng);
-    this.layer_norm = new LayerNorm(c.hidden_size, c.layer_norm_eps);
-    this.layers = Array.from({ length: c.num_hidden_layers }, (_, i) => new WavLMEncoderLayer(c, i, rng));
+    this.pos_conv_embed = new WavLMPositionalConvEmbedding(config, _rng);
+    this.layer_norm = new LayerNorm(config.hidden_size, config.layer_norm_eps);
+    this.layers = Array.from({ length: config.num_hidden_layers }, (_, i) => new WavLMEncoderLayer(config, i, _rng));
+  }
+
+  /**
+   * HF's `WavLMEncoder` (`do_stable_layer_norm` false) and `WavLMEncoderStableLayerNorm` (true):
+   * padded frames zeroed, the positional conv added, the layers with LayerDrop in training, and
+   * the LayerNorm before the layers or after them. `valid` [B, T, 1] is 1 on real frames (HF's
+   * `attention_mask` at frame rate); padded frames are also masked as keys.
+   */
+  forward(hiddenStates: Tensor, valid: Tensor | null, outputHiddenStates = false): { lastHiddenState: Tensor; hiddenStates?: Tensor[] } {
+    const c = this.config;
+    const T = hiddenStates.shape[1]!;
+    let h = valid ? mul(hiddenStates, valid) : hiddenStates;
+    const pad = valid ? affine(valid.reshape(valid.shape.slice(0, 2)), -1, 1) : null;
+    h = add(h, this.pos_conv_embed.forward(h));
+    if (!c.do_stable_layer_norm) h = this.layer_norm.forward(h);
+    const all = outputHiddenStates ? [h] : undefined;
+    const bias = this.layers[0]!.attention.computeBias(T);
+    this.layers.forEach((layer, i) => {
+      // LayerDrop (training only; never layer 0, as HF, whose output the others build on).
+      const skip = this.training && i > 0 && c.layerdrop > 0 && this._rng.next() < c.layerdrop;
+      if (!skip) h = layer.forward(h, bias, pad);
+      all?.push(h);
+    });
+    if (c.do_stable_layer_norm) {
+      h = this.layer_norm.forward(h);
+      if (all) all[all.length - 1] = h;
+    }
+    return { lastHiddenState: h, hiddenStates: all };
   }
 }
 
@@ -356,33 +384,20 @@ export class WavLMModel extends Module {
     const T = conv.shape[1]!;
     const frameLengths = (lengths ?? new Array(B).fill(S)).map((L) => Math.min(T, frameLength(L, c)));
     let h = this.feature_projection.forward(conv);
-    let pad: Tensor | null = null;
-    if (lengths) {
-      const valid = new Float32Array(B * T);
-      frameLengths.forEach((L, b) => valid.fill(1, b * T, b * T + L));
-      h = mul(h, fromArray(valid, [B, T, 1]));
-      pad = fromArray(valid.map((v) => 1 - v), [B, T]);
-    }
     if (this.training && c.apply_spec_augment && c.mask_time_prob > 0) {
-      // SpecAugment: masked frames take the learned masked_spec_embed.
+      // SpecAugment (HF's `_mask_hidden_states`): masked frames take the learned masked_spec_embed.
+      // Spans fall on valid frames only, so masking before the encoder zeroes padding is HF's order.
       const m = timeMaskSpans(frameLengths, T, c.mask_time_prob, c.mask_time_length, c.mask_time_min_masks, this._rng);
       if (m.some((v) => v)) h = where(fromArray(m, [B, T, 1]), this.masked_spec_embed, h);
     }
-    h = add(h, this.encoder.pos_conv_embed.forward(h));
-    if (!c.do_stable_layer_norm) h = this.encoder.layer_norm.forward(h);
-    const all = outputHiddenStates ? [h] : undefined;
-    const bias = this.encoder.layers[0]!.attention.computeBias(T);
-    this.encoder.layers.forEach((layer, i) => {
-      // LayerDrop (training only; never layer 0, as HF, whose output the others build on).
-      const skip = this.training && i > 0 && c.layerdrop > 0 && this._rng.next() < c.layerdrop;
-      if (!skip) h = layer.forward(h, bias, pad);
-      all?.push(h);
-    });
-    if (c.do_stable_layer_norm) {
-      h = this.encoder.layer_norm.forward(h);
-      if (all) all[all.length - 1] = h;
+    let valid: Tensor | null = null;
+    if (lengths) {
+      const v = new Float32Array(B * T);
+      frameLengths.forEach((L, b) => v.fill(1, b * T, b * T + L));
+      valid = fromArray(v, [B, T, 1]);
     }
-    return { lastHiddenState: h, hiddenStates: all, convFeatures: conv, frameLengths };
+    const out = this.encoder.forward(h, valid, outputHiddenStates);
+    return { ...out, convFeatures: conv, frameLengths };
   }
 }
 

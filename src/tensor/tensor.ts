@@ -48,7 +48,7 @@ export class Tensor {
   readonly size: number;
   /** Whether gradients flow to this tensor. Set it on leaves (parameters) before using them. */
   requiresGrad = false;
-  /** Accumulated gradient of a leaf after {@link Tensor.backward}. */
+  /** Accumulated gradient of a leaf after {@link backward}. */
   grad: Tensor | null = null;
   /** The op that produced this tensor (null for leaves and under {@link noGrad}). */
   node: GradNode | null = null;

@@ -1,15 +1,13 @@
 /**
- * Training: the synthetic corpus, feature cache, optimizer and schedule, trainer, metrics,
- * checkpoints, reports and the demo.
+ * Training: the loop (cached features or end to end), optimizer and schedule, run checkpoints,
+ * reloading a run, cross-validation and metrics.
  * @module
  */
-export * from './synthetic.js';
-export * from './features.js';
 export * from './optimizer.js';
 export * from './schedule.js';
 export * from './trainer.js';
-export * from './metrics.js';
-export * from './checkpoint.js';
-export * from './report.js';
-export * from './demo.js';
 export * from './finetune.js';
+export * from './run.js';
+export * from './cross_validate.js';
+export * from './metrics.js';
+export * from './run_checkpoint.js';

@@ -18,9 +18,11 @@ import type { Module } from '../model/module.js';
 import { AdamW, type ParamGroup } from './optimizer.js';
 import { cosineLr } from './schedule.js';
 import { computeMetrics, type Metrics, type MetricName } from './metrics.js';
-import { saveCheckpoint, loadCheckpoint, readState } from './checkpoint.js';
-import { Progress } from './progress.js';
-import type { FeatureItem, FeatureSet, FeatureDims } from './features.js';
+import { saveCheckpoint, loadCheckpoint, readState } from './run_checkpoint.js';
+import { Progress } from '../util/progress.js';
+import type { FeatureItem, FeatureSet, FeatureDims } from '../data/features.js';
+import type { EncoderSpec } from '../data/encoders.js';
+import { makeBatch } from '../data/batch.js';
 import { backward } from '../kernels/autograd.js';
 
 /** Training settings (defaults in {@link TRAIN_DEFAULTS}). */
@@ -85,11 +87,6 @@ export interface TrainState extends FeatureDims {
   encoders?: EncoderSpec;
 }
 
-/** The encoders behind a run's features. */
-export type EncoderSpec =
-  | { kind: 'synthetic'; condition: 'acted' | 'natural'; size: number }
-  | { kind: 'hf'; wavlm: string; roberta: string; maxSeconds: number; normalize: boolean };
-
 /** Options of {@link train}. */
 export interface TrainOptions {
   /** Folder for checkpoints (`last/`, `best/`), `log.jsonl`. */
@@ -125,25 +122,6 @@ export interface TrainTask<I extends Example> {
   dims: FeatureDims;
 }
 
-/** A padded batch of cached features as tensors ([B, T, L, d] when L hidden states were kept). */
-export function makeBatch(items: FeatureItem[], dims: FeatureDims): CrabInput {
-  const B = items.length;
-  const Ts = Math.max(...items.map((i) => i.speechLen));
-  const Tt = Math.max(...items.map((i) => i.textLen));
-  const ws = (dims.speechLayers ?? 1) * dims.speechDim;
-  const wt = (dims.textLayers ?? 1) * dims.textDim;
-  const s = new Float32Array(B * Ts * ws);
-  const t = new Float32Array(B * Tt * wt);
-  items.forEach((it, b) => {
-    s.set(it.speech, b * Ts * ws);
-    t.set(it.text, b * Tt * wt);
-  });
-  const shape = (T: number, L: number | undefined, d: number): number[] => ((L ?? 1) > 1 ? [B, T, L!, d] : [B, T, d]);
-  return {
-    speech: fromArray(s, shape(Ts, dims.speechLayers, dims.speechDim)), text: fromArray(t, shape(Tt, dims.textLayers, dims.textDim)),
-    speechLengths: items.map((i) => i.speechLen), textLengths: items.map((i) => i.textLen),
-  };
-}
 
 /** Evaluates a task's model on items (eval mode, no gradients). */
 export async function evaluateTask<I extends Example>(task: Pick<TrainTask<I>, 'module' | 'crab' | 'input'>, items: I[], C: number, batchSize = 64): Promise<{ metrics: Metrics; preds: number[] }> {

@@ -1,0 +1,250 @@
+/**
+ * The feature cache: encoder hidden states computed once (frozen encoders), stored on disk as
+ * one safetensors file per corpus and encoder set, and reused across epochs and runs — the only
+ * practical way to train on a CPU adapter.
+ * @module
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { noGrad, scope } from '../tensor/tensor.js';
+import { encoderStates } from '../model/crab_encoders.js';
+import type { WavLMModel } from '../model/wavlm.js';
+import type { RobertaModel } from '../model/roberta.js';
+import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
+import type { Utterance } from './utterance.js';
+import type { WordVocab, SyntheticOptions } from './synthetic.js';
+import type { Dataset } from './corpora.js';
+import { syntheticEncoders, tinyWavLMConfig, SYNTH_SEED, ENCODER_SEED } from './encoders.js';
+import { loadWavLM, loadRoberta } from '../model/pretrained.js';
+import { Progress as ProgressBar } from '../util/progress.js';
+import { loadForModel } from '../audio/audio.js';
+
+/** One utterance's cached features. */
+export interface FeatureItem {
+  id: string;
+  label: number;
+  split: Utterance['split'];
+  speaker: string;
+  /** [speechLen, speechLayers, speechDim] */
+  speech: Float32Array;
+  speechLen: number;
+  /** [textLen, textLayers, textDim] */
+  text: Float32Array;
+  textLen: number;
+}
+
+/** Widths of the encoder states, and how many hidden states per step were kept (1: the last). */
+export interface FeatureDims {
+  speechDim: number;
+  textDim: number;
+  speechLayers?: number;
+  textLayers?: number;
+}
+
+/** Features of a corpus. */
+export interface FeatureSet extends FeatureDims {
+  items: FeatureItem[];
+}
+
+/** Progress callback: done, total. */
+export type Progress = (done: number, total: number) => void;
+
+/** Anything that turns text into ids with `<s> … </s>` (the BPE tokenizer, the demo's word vocabulary). */
+export interface TextEncoder_ {
+  encode(text: string): number[];
+}
+
+/** Options of {@link extractFeatures}. */
+export interface ExtractOptions {
+  batchSize?: number;
+  onProgress?: Progress;
+  /** Audio files: truncate to this many seconds and z-normalize per utterance. */
+  maxSeconds?: number;
+  normalize?: boolean;
+  /** Text: at most this many tokens (default 128, as the authors). */
+  maxTokens?: number;
+  /** Called for each utterance whose audio cannot be read; it is then skipped. */
+  onSkip?: (u: Utterance, reason: string) => void;
+  /** Keep every hidden state (for the learned layer-weighted sum), not only the last. */
+  allLayers?: boolean;
+}
+
+/** Runs the frozen encoders over the corpus in batches. */
+export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, roberta: RobertaModel, vocab: WordVocab | TextEncoder_, o: ExtractOptions = {}): Promise<FeatureSet> {
+  const bs = o.batchSize ?? 8;
+  const items: FeatureItem[] = [];
+  wavlm.eval();
+  roberta.eval();
+  const encode = (t: string): number[] => tokenize(vocab, t, o.maxTokens);
+  for (let i = 0; i < all.length; i += bs) {
+    const batch: Utterance[] = [];
+    for (const u of all.slice(i, i + bs)) {
+      if (u.audio) {
+        batch.push(u);
+        continue;
+      }
+      try {
+        const audio = loadForModel(u.audioPath ?? '(no path)', { maxSeconds: o.maxSeconds ?? 12, normalize: o.normalize });
+        if (audio.length < 400) throw new Error(`${u.audioPath}: shorter than one WavLM frame`);
+        batch.push({ ...u, audio });
+      } catch (e) {
+        o.onSkip?.(u, (e as Error).message);
+      }
+    }
+    if (!batch.length) {
+      o.onProgress?.(Math.min(i + bs, all.length), all.length);
+      continue;
+    }
+    await scope(async () => {
+      const ids = batch.map((u) => encode(u.text));
+      const x = noGrad(() => encoderStates(wavlm, roberta, batch.map((u, b) => ({ audio: u.audio!, ids: ids[b]! })), !!o.allLayers));
+      const [spA, txA] = [(await x.speech.toArray()) as Float32Array, (await x.text.toArray()) as Float32Array];
+      // Per item: its valid steps × (layers · width), contiguous in the padded batch.
+      const rowS = x.speech.size / (batch.length * x.speech.shape[1]!);
+      const rowT = x.text.size / (batch.length * x.text.shape[1]!);
+      const Ts = x.speech.shape[1]!;
+      const Tt = x.text.shape[1]!;
+      batch.forEach((u, b) => {
+        const sl = x.speechLengths![b]!;
+        const tl = x.textLengths![b]!;
+        items.push({
+          id: u.id, label: u.label, split: u.split, speaker: u.speaker,
+          speech: spA.slice(b * Ts * rowS, (b * Ts + sl) * rowS), speechLen: sl,
+          text: txA.slice(b * Tt * rowT, (b * Tt + tl) * rowT), textLen: tl,
+        });
+      });
+    });
+    o.onProgress?.(Math.min(i + bs, all.length), all.length);
+  }
+  return { items, ...encoderDims(wavlm, roberta, !!o.allLayers) };
+}
+
+/** Token ids with `<s> … </s>`, truncated to `maxTokens` keeping `</s>` (the authors use 128). */
+export function tokenize(tokenizer: TextEncoder_, text: string, maxTokens = 128): number[] {
+  const ids = tokenizer.encode(text);
+  return ids.length > maxTokens ? [...ids.slice(0, maxTokens - 1), ids.at(-1)!] : ids;
+}
+
+/** The widths and layer counts the head sees from these encoders (`allLayers`: every hidden state). */
+export function encoderDims(wavlm: WavLMModel, roberta: RobertaModel, allLayers: boolean): FeatureDims {
+  const layers = (n: number): number => (allLayers ? n + 1 : 1);
+  return {
+    speechDim: wavlm.config.hidden_size, textDim: roberta.config.hidden_size,
+    speechLayers: layers(wavlm.config.num_hidden_layers), textLayers: layers(roberta.config.num_hidden_layers),
+  };
+}
+
+/** A stable cache key from everything that determines the features. */
+export function cacheKey(parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+/** Writes a feature set (atomically). */
+export function saveFeatures(path: string, set: FeatureSet): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const sp = new Float32Array(set.items.reduce((s, it) => s + it.speech.length, 0));
+  const tx = new Float32Array(set.items.reduce((s, it) => s + it.text.length, 0));
+  let a = 0;
+  let b = 0;
+  for (const it of set.items) {
+    sp.set(it.speech, a);
+    a += it.speech.length;
+    tx.set(it.text, b);
+    b += it.text.length;
+  }
+  const ints = (f: (it: FeatureItem) => number): Int32Array => Int32Array.from(set.items, f);
+  const Ls = set.speechLayers ?? 1;
+  const Lt = set.textLayers ?? 1;
+  writeSafetensors(path, {
+    speech: { dtype: 'F32', shape: [sp.length / (Ls * set.speechDim), Ls, set.speechDim], data: sp },
+    text: { dtype: 'F32', shape: [tx.length / (Lt * set.textDim), Lt, set.textDim], data: tx },
+    speech_len: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.speechLen) },
+    text_len: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.textLen) },
+    label: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.label) },
+  }, { items: JSON.stringify(set.items.map((it) => [it.id, it.split, it.speaker])) });
+}
+
+/** Reads a feature set written by {@link saveFeatures}, or null when absent. */
+export function loadFeatures(path: string): FeatureSet | null {
+  if (!existsSync(path)) return null;
+  const f = SafetensorsFile.open(path);
+  // [rows, layers, width] (older caches: [rows, width]).
+  const ss = f.shape('speech');
+  const ts = f.shape('text');
+  const Ns = ss[0]!;
+  const [Ls, Ds] = ss.length === 3 ? [ss[1]!, ss[2]!] : [1, ss[1]!];
+  const [Lt, Dt] = ts.length === 3 ? [ts[1]!, ts[2]!] : [1, ts[1]!];
+  const sp = f.float32('speech');
+  const tx = f.float32('text');
+  const sl = f.int32('speech_len');
+  const tl = f.int32('text_len');
+  const lab = f.int32('label');
+  const meta = JSON.parse(f.metadata.items ?? '[]') as Array<[string, Utterance['split'], string]>;
+  let a = 0;
+  let b = 0;
+  const items = meta.map(([id, split, speaker], i) => {
+    const it: FeatureItem = {
+      id, split, speaker, label: lab[i]!, speechLen: sl[i]!, textLen: tl[i]!,
+      speech: sp.subarray(a * Ls * Ds, (a + sl[i]!) * Ls * Ds), text: tx.subarray(b * Lt * Dt, (b + tl[i]!) * Lt * Dt),
+    };
+    a += sl[i]!;
+    b += tl[i]!;
+    return it;
+  });
+  if (a !== Ns) throw new Error(`${path}: feature cache is inconsistent (delete it to rebuild)`);
+  return { items, speechDim: Ds, textDim: Dt, speechLayers: Ls, textLayers: Lt };
+}
+
+/** Synthetic corpus → cached features (computed once per corpus and encoder set). */
+export async function syntheticFeatures(o: { condition: SyntheticOptions['condition']; size: number; cacheDir: string; quiet?: boolean; allLayers?: boolean }): Promise<FeatureSet> {
+  const spec = { corpus: 'synthetic-v1', condition: o.condition, size: o.size, seed: SYNTH_SEED, wavlm: tinyWavLMConfig(), roberta: 'tiny-v1', encoderSeed: ENCODER_SEED, ...(o.allLayers ? { allLayers: true } : {}) };
+  const path = join(o.cacheDir, `features-${cacheKey([spec])}.safetensors`);
+  const cached = loadFeatures(path);
+  if (cached) {
+    if (!o.quiet) process.stderr.write(`features: using the cache ${path}\n`);
+    return cached;
+  }
+  const { utts, vocab, wavlm, roberta } = syntheticEncoders(o.condition, o.size);
+  const bar = o.quiet ? null : new ProgressBar('features (tiny WavLM + RoBERTa)', utts.length);
+  const set = await extractFeatures(utts, wavlm, roberta, vocab, { batchSize: 16, onProgress: (d) => bar?.update(d), allLayers: o.allLayers });
+  saveFeatures(path, set);
+  return set;
+}
+
+/** Options of {@link corpusFeatures}. */
+export interface CorpusFeatureOptions {
+  wavlm: string;
+  roberta: string;
+  cacheDir: string;
+  maxSeconds?: number;
+  normalize?: boolean;
+  quiet?: boolean;
+  /** Keep every hidden state (for the learned layer-weighted sum). */
+  allLayers?: boolean;
+}
+
+/** Features of a corpus (computed once, then read from the cache). */
+export async function corpusFeatures(ds: Dataset, o: CorpusFeatureOptions): Promise<{ features: FeatureSet; skipped: Array<{ id: string; reason: string }> }> {
+  // The key leaves the splits out (features do not depend on them), so every IEMOCAP fold shares
+  // one cache; the splits of the current protocol are applied after loading.
+  const ids = createHash('sha256').update(ds.utterances.map((u) => `${u.id}:${u.label}`).join('\n')).digest('hex');
+  const corpus = ds.name.replace(/-fold\d+$/, '');
+  const key = cacheKey([corpus, ids, o.wavlm, o.roberta, o.maxSeconds ?? 12, !!o.normalize, 'v2', ...(o.allLayers ? ['all-layers'] : [])]);
+  const path = join(o.cacheDir, `features-${corpus}-${key}.safetensors`);
+  const cached = loadFeatures(path);
+  if (cached) {
+    const split = new Map(ds.utterances.map((u) => [u.id, u.split]));
+    for (const it of cached.items) it.split = split.get(it.id) ?? it.split;
+    return { features: cached, skipped: [] };
+  }
+  const wavlm = loadWavLM(o.wavlm);
+  const { model: roberta, tokenizer } = loadRoberta(o.roberta);
+  const skipped: Array<{ id: string; reason: string }> = [];
+  const bar = o.quiet ? null : new ProgressBar(`features (${ds.name})`, ds.utterances.length);
+  const features = await extractFeatures(ds.utterances, wavlm, roberta, { encode: (t) => tokenizer.encode(t) }, {
+    batchSize: 4, maxSeconds: o.maxSeconds, normalize: o.normalize, allLayers: o.allLayers, onProgress: (d) => bar?.update(d), onSkip: (u, reason) => skipped.push({ id: u.id, reason }),
+  });
+  saveFeatures(path, features);
+  return { features, skipped };
+}

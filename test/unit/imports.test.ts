@@ -1,0 +1,112 @@
+// The shape of src/: no import cycles (type-only imports included), and arrows that point down
+// the layers: tensor → kernels → model → data → train → report → commands → cli. Read from
+// the source text, so it needs no GPU and fails CI on the first cycle.
+import { describe, it, expect } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const src = join(root, 'src');
+
+/** What each folder of src/ may import (besides itself). */
+const MAY_IMPORT: Record<string, string[]> = {
+  tensor: [],
+  util: [],
+  audio: [],
+  kernels: ['tensor'],
+  model: ['tensor', 'kernels', 'util'],
+  data: ['tensor', 'kernels', 'model', 'audio', 'util'],
+  train: ['tensor', 'kernels', 'model', 'audio', 'util', 'data'],
+  report: ['train', 'util'],
+  commands: ['tensor', 'kernels', 'model', 'audio', 'util', 'data', 'train', 'report'],
+  '.': ['tensor', 'kernels', 'model', 'audio', 'util', 'data', 'train', 'report', 'commands'],
+};
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    return statSync(p).isDirectory() ? tsFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Relative .ts imports and re-exports of a source text (static, dynamic and type-only). */
+export function importsOf(text: string): string[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '');
+  const specs = [
+    ...code.matchAll(/(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"](\.[^'"]+)['"]/g),
+    ...code.matchAll(/import\(\s*['"](\.[^'"]+)['"]\s*\)/g),
+  ].map((m) => m[1]!);
+  return specs.filter((s) => s.endsWith('.js'));
+}
+
+/** The graph of src/: file (relative to src) → the src files it imports. */
+function graph(): Map<string, string[]> {
+  const g = new Map<string, string[]>();
+  for (const f of tsFiles(src)) {
+    const deps = importsOf(readFileSync(f, 'utf8')).map((s) => relative(src, resolve(dirname(f), s.replace(/\.js$/, '.ts'))));
+    g.set(relative(src, f), deps);
+  }
+  return g;
+}
+
+/** Every elementary cycle's first occurrence, as a path a → … → a (depth-first search). */
+export function findCycles(g: Map<string, string[]>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string): void => {
+    state.set(n, 'open');
+    stack.push(n);
+    for (const d of g.get(n) ?? []) {
+      if (state.get(d) === 'open') cycles.push([...stack.slice(stack.indexOf(d)), d]);
+      else if (!state.has(d)) visit(d);
+    }
+    stack.pop();
+    state.set(n, 'done');
+  };
+  for (const n of [...g.keys()].sort()) if (!state.has(n)) visit(n);
+  return cycles;
+}
+
+const folder = (f: string): string => (f.includes('/') ? f.split('/')[0]! : '.');
+
+describe('imports', () => {
+  it('imports: the reader sees static, re-exported, type-only and dynamic imports, not comments', () => {
+    const text = "import { a } from './a.js';\nimport type { B } from '../b.js';\nexport * from './c.js';\nconst d = await import('./d.js');\n// import { e } from './e.js';\nimport x from 'node:fs';";
+    expect(importsOf(text)).toEqual(['./a.js', '../b.js', './c.js', './d.js']);
+  });
+
+  it('imports: the cycle finder reports a cycle and passes a DAG', () => {
+    expect(findCycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
+    expect(findCycles(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]]))).toEqual([]);
+  });
+
+  it('imports: src/ has no import cycle', () => {
+    const g = graph();
+    expect(g.size).toBeGreaterThan(40);
+    expect(findCycles(g).map((c) => c.join(' → '))).toEqual([]);
+  });
+
+  it('imports: every arrow points down the layers; train and data import nothing from commands; commands do not import each other', () => {
+    const bad: string[] = [];
+    for (const [f, deps] of graph()) {
+      const from = folder(f);
+      for (const d of deps) {
+        const to = folder(d);
+        if (to === from) {
+          if (from === 'commands' && d !== 'commands/common.ts' && f !== d) bad.push(`${f} imports ${d}: commands do not import each other (shared code goes to commands/common.ts or below)`);
+          continue;
+        }
+        if (!(MAY_IMPORT[from] ?? []).includes(to)) bad.push(`${f} imports ${d}: ${from}/ may import ${MAY_IMPORT[from]?.join(', ') || 'nothing outside itself'}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('imports: only the device module loads Dawn, and only when the device is created', () => {
+    const users = tsFiles(src).filter((f) => /from ['"]webgpu['"]|import\(['"]webgpu['"]\)/.test(readFileSync(f, 'utf8')));
+    expect(users.map((f) => relative(src, f))).toEqual(['tensor/device.ts']);
+    expect(readFileSync(join(src, 'tensor', 'device.ts'), 'utf8')).not.toMatch(/^import [^;]* from ['"]webgpu['"]/m);
+  });
+});
