@@ -7,38 +7,30 @@
 import { ensureModel } from '../model/resolve.js';
 import { Progress } from '../util/progress.js';
 import type { Metrics } from '../train/metrics.js';
+import { UsageError, type FlagTable } from '../util/flags.js';
 
-/** One `crab` command. */
+export { UsageError };
+
+/**
+ * One `crab` command. Its `--help` is generated from `usage`, `description` and its flag table;
+ * `run` validates its flags and inputs first and opens the GPU device (`initDevice`) only when it
+ * needs it; the dispatcher releases the device afterwards.
+ */
 export interface Command {
   /** One line for `crab --help`. */
   summary: string;
-  /** The text of `crab <command> --help`. */
-  help: string;
-  /** Whether the command needs the GPU device (opened by the dispatcher, after flags parse). */
-  device: boolean;
+  /** The usage line of `crab <command> --help`. */
+  usage: string;
+  /** What the command does, for its `--help`. */
+  description: string;
+  /** Its options, declared once. */
+  flags: FlagTable;
   run(argv: string[]): Promise<void>;
 }
-
-/** A mistake in how the command was called: printed as one line, exit status 2. */
-export class UsageError extends Error {}
 
 /** Stops with a usage error. */
 export function usage(msg: string): never {
   throw new UsageError(msg);
-}
-
-/** A positive integer flag value, or a usage error naming the flag. */
-export function int(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) usage(`${name} must be a positive integer, not "${v}"`);
-  return n;
-}
-
-/** A finite number flag value, or a usage error naming the flag. */
-export function num(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) usage(`${name} must be a number, not "${v}"`);
-  return n;
 }
 
 /** A model folder for a path or Hugging Face id, downloading into the HF cache when needed. */

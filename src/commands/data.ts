@@ -1,23 +1,58 @@
 /**
- * `crab data check`: a corpus as its loader sees it, with every skipped item and why.
+ * `crab data check`: a corpus as its loader sees it, with every skipped item and why. Needs no GPU.
  * @module
  */
-import { parseArgs } from 'node:util';
-import { loadDataset, checkDataset, formatDataReport } from '../data/corpora.js';
-import { usage, int, type Command } from './common.js';
+import { loadDataset, checkDataset, formatDataReport, DATASETS, type Dataset, type DataReport, type DatasetName } from '../data/corpora.js';
+import { parseFlags, type FlagTable } from '../util/flags.js';
+import { usage, type Command } from './common.js';
+import { printJson, type DataCheckJson } from './json.js';
+
+const FLAGS = {
+  dataset: { type: 'enum', values: DATASETS, required: true, help: 'the corpus' },
+  'data-dir': { type: 'string', arg: 'DIR|FILE', help: 'the corpus folder (manifest: the CSV/JSONL file); not for synthetic' },
+  fold: { type: 'int', arg: 'K', help: 'IEMOCAP leave-one-session-out fold, 1–5', default: 1 },
+  labels: { type: 'string', arg: 'A,B,…', help: 'manifest: the declared label set, in order (a row outside it is an error)' },
+  condition: { type: 'enum', values: ['natural', 'acted'], default: 'natural', help: 'synthetic: the corpus condition' },
+  size: { type: 'int', default: 480, help: 'synthetic: utterances' },
+  json: { type: 'boolean', help: 'print one JSON document (DataCheckJson) on stdout' },
+} satisfies FlagTable;
+
+/** The report as the JSON document. */
+function toJson(ds: Dataset, r: DataReport): DataCheckJson {
+  const perClass = Object.fromEntries(ds.labels.map((l) => [l, 0]));
+  const perSplit: Record<string, number> = {};
+  for (const [split, row] of Object.entries(r.counts)) {
+    perSplit[split] = Object.values(row).reduce((a, b) => a + b, 0);
+    for (const [l, n] of Object.entries(row)) perClass[l]! += n;
+  }
+  const byPath = new Map(ds.utterances.map((u) => [u.audioPath, u.id]));
+  return {
+    dataset: ds.name, labels: ds.labels, primaryMetric: ds.primaryMetric, counts: r.counts,
+    totals: { utterances: ds.utterances.length, perClass, perSplit },
+    missing: r.missingAudio.map((file) => ({ id: byPath.get(file) ?? file, file, reason: 'audio file not found' })),
+    emptyTranscripts: r.emptyText, seconds: r.seconds,
+    skipped: r.issues.map((i) => ({ file: i.file, ...(i.line ? { line: i.line } : {}), reason: i.problem })),
+  };
+}
 
 /** `crab data`. */
 export const dataCommand: Command = {
   summary: 'check a corpus: counts per class and split, missing files, durations',
-  device: false,
-  help: `crab data check --dataset iemocap|meld|msp-podcast|manifest --data-dir DIR|FILE [--fold K]
-Loads the corpus with its standard protocol and prints counts per class and split, missing or
+  usage: 'crab data check --dataset NAME [--data-dir DIR|FILE] [options]',
+  description: `Loads the corpus with its standard protocol and prints counts per class and split, missing or
 unreadable audio, empty transcripts, WAV durations and every skipped item with its file and line.`,
+  flags: FLAGS,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { dataset: { type: 'string' }, 'data-dir': { type: 'string' }, fold: { type: 'string' } } });
-    if (positionals[0] !== 'check') usage('usage: crab data check --dataset NAME --data-dir DIR');
-    if (!values.dataset || !values['data-dir']) usage('--dataset and --data-dir are required');
-    const ds = loadDataset(values.dataset, values['data-dir'], { fold: values.fold ? int('--fold', values.fold) : undefined });
-    console.log(formatDataReport(ds, checkDataset(ds)));
+    const { values, positionals } = parseFlags('data', FLAGS, argv, { positionals: true });
+    if (positionals[0] !== 'check' || positionals.length > 1) usage(`data: expected \`crab data check\`, got \`crab data ${positionals.join(' ')}\``);
+    const name = values.dataset as DatasetName;
+    if (name !== 'synthetic' && !values['data-dir']) usage(`data: --data-dir is required for ${name}`);
+    if (values.fold !== undefined && (values.fold < 1 || values.fold > 5)) usage(`data: --fold: ${values.fold} is not allowed: expected 1–5`);
+    const ds = loadDataset(name, values['data-dir'] ?? '', {
+      fold: values.fold, labels: values.labels?.split(',').map((l) => l.trim()), condition: values.condition as 'natural' | 'acted', size: values.size,
+    });
+    const report = checkDataset(ds);
+    if (values.json) printJson(toJson(ds, report));
+    else console.log(formatDataReport(ds, report));
   },
 };

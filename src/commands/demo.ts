@@ -6,7 +6,6 @@
  * vs text-only, macro-F1 and UA on the held-out test speaker.
  * @module
  */
-import { parseArgs } from 'node:util';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYNTHETIC_LABELS, type SyntheticOptions } from '../data/synthetic.js';
@@ -15,7 +14,10 @@ import { train, evaluate, loadBest, type TrainConfig } from '../train/trainer.js
 import type { Metrics } from '../train/metrics.js';
 import { lineChart, confusionChart, metricsTable, writeReport } from '../report/report.js';
 import { writeAtomic } from '../util/fs.js';
-import { usage, int, type Command } from './common.js';
+import { initDevice } from '../tensor/device.js';
+import { SYNTHETIC_DEFAULTS } from '../train/config.js';
+import { parseFlags, type FlagTable } from '../util/flags.js';
+import type { Command } from './common.js';
 
 /** Demo settings. */
 export interface DemoOptions {
@@ -37,8 +39,6 @@ export const VARIANTS: Array<{ name: string; config: Partial<TrainConfig> & { cr
   { name: 'text only', config: { crab: { modalities: 'text' } } },
 ];
 
-/** Head settings of the demo (a small Crab for two CPU cores). */
-const DEMO_HEAD: TrainConfig['crab'] = { hidden: 32, fusionHidden: 32, contrastiveDim: 32, attentionDropout: 0.1, classifierDropout: 0.2 };
 
 /** Runs the ablation and writes `report.html`, `results.json` under `o.out`. */
 export async function runDemo(o: DemoOptions): Promise<Array<{ name: string; runs: Metrics[] }>> {
@@ -51,14 +51,15 @@ export async function runDemo(o: DemoOptions): Promise<Array<{ name: string; run
   const test = features.items.filter((i) => i.split === 'test');
   const results: Array<{ name: string; runs: Metrics[]; history: number[][] }> = [];
   let confusionOfCrab: number[][] | null = null;
+  let runNo = 0;
   for (const v of VARIANTS) {
     const runs: Metrics[] = [];
     const history: number[][] = [];
     for (let s = 0; s < o.seeds; s++) {
       const runDir = join(o.out, 'runs', v.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase(), `seed${s}`);
-      if (!o.quiet) process.stderr.write(`\n${v.name}, seed ${s}\n`);
-      const st = await train(features, labels, { ...v.config, crab: { ...DEMO_HEAD, ...v.config.crab }, epochs: o.epochs, batchSize: 32, lr: 3e-3, lrFloor: 1e-5, seed: 42 + s },
-        { runDir, quiet: o.quiet, encoders: { kind: 'synthetic', condition: o.condition, size: o.size } });
+      if (!o.quiet) process.stderr.write(`\nrun ${++runNo}/${VARIANTS.length * o.seeds}: ${v.name}, seed ${s}\n`);
+      const st = await train(features, labels, { ...SYNTHETIC_DEFAULTS, ...v.config, crab: { ...SYNTHETIC_DEFAULTS.crab, ...v.config.crab }, epochs: o.epochs, seed: 42 + s },
+        { runDir, quiet: o.quiet, overwrite: true, corpus: `synthetic-${o.condition}-${o.size}`, encoders: { kind: 'synthetic', condition: o.condition, size: o.size } });
       const { crab } = loadBest(runDir);
       const m = (await evaluate(crab, test, features, labels.length)).metrics;
       runs.push(m);
@@ -87,27 +88,30 @@ export async function runDemo(o: DemoOptions): Promise<Array<{ name: string; run
   return results;
 }
 
+const FLAGS = {
+  condition: { type: 'enum', values: ['natural', 'acted'], default: 'natural', help: 'corpus condition (natural: imbalanced, weak and partly conflicting cues)' },
+  size: { type: 'int', default: 400, min: 40, help: 'utterances' },
+  epochs: { type: 'int', default: 8, help: 'epochs per run' },
+  seeds: { type: 'int', default: 3, help: 'seeds per variant' },
+  out: { type: 'string', arg: 'DIR', default: 'runs/demo', help: 'output folder' },
+  'cache-dir': { type: 'string', arg: 'DIR', default: '.cache/crab-ser', help: 'feature cache' },
+  quiet: { type: 'boolean', help: 'no progress output' },
+} satisfies FlagTable;
+
 /** `crab demo`. */
 export const demoCommand: Command = {
   summary: 'train Crab and its ablations on the embedded synthetic corpus and write a report',
-  device: true,
-  help: `crab demo [options]
-Generates the synthetic bimodal corpus, caches tiny WavLM/RoBERTa features, trains Crab (MLCS +
+  usage: 'crab demo [options]',
+  description: `Generates the synthetic bimodal corpus, caches tiny WavLM/RoBERTa features, trains Crab (MLCS +
 weighted CE) and its ablations (no MLCS, unweighted CE, audio only, text only) over several seeds,
-and writes <out>/report.html and <out>/results.json.
---condition natural|acted   corpus condition (default natural: imbalanced, weak cues)
---size N                    utterances (default 400)
---epochs N                  epochs per run (default 8)
---seeds N                   seeds per variant (default 3)
---out DIR                   output folder (default runs/demo)
---cache-dir DIR             feature cache (default .cache/crab-ser)
---quiet                     no progress output`,
+and writes <out>/report.html and <out>/results.json.`,
+  flags: FLAGS,
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: {
-      condition: { type: 'string', default: 'natural' }, size: { type: 'string', default: '400' }, epochs: { type: 'string', default: '8' },
-      seeds: { type: 'string', default: '3' }, out: { type: 'string', default: 'runs/demo' }, 'cache-dir': { type: 'string', default: '.cache/crab-ser' }, quiet: { type: 'boolean', default: false },
-    } });
-    const condition = values.condition === 'acted' ? 'acted' : values.condition === 'natural' ? 'natural' : usage(`--condition must be natural or acted, not "${values.condition}"`);
-    await runDemo({ condition, size: int('--size', values.size), epochs: int('--epochs', values.epochs), seeds: int('--seeds', values.seeds), out: values.out, cacheDir: values['cache-dir'], quiet: values.quiet });
+    const { values } = parseFlags('demo', FLAGS, argv);
+    await initDevice();
+    await runDemo({
+      condition: values.condition as 'natural' | 'acted', size: values.size!, epochs: values.epochs!, seeds: values.seeds!,
+      out: values.out!, cacheDir: values['cache-dir']!, quiet: values.quiet,
+    });
   },
 };

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname, resolve, basename, extname } from 'node:path';
 import type { Utterance } from './utterance.js';
 import { Rng } from '../tensor/rng.js';
+import { syntheticCorpus, SYNTHETIC_LABELS, SYNTH_SEED, type SyntheticOptions } from './synthetic.js';
 
 /** Something a loader skipped or found wrong. */
 export interface DataIssue {
@@ -144,12 +145,19 @@ export function parseCsv(text: string): Array<{ line: number; cells: string[] }>
   return rows;
 }
 
-function csvWithHeader(file: string, required: string[]): Array<{ line: number; get: (col: string) => string }> {
+function csvWithHeader(file: string, required: string[], o: { known?: string[]; issues?: DataIssue[] } = {}): Array<{ line: number; get: (col: string) => string }> {
   if (!existsSync(file)) throw new Error(`${file} not found`);
   const rows = parseCsv(readFileSync(file, 'utf8'));
-  const header = rows.shift()?.cells.map((h) => h.trim()) ?? [];
+  const head = rows.shift();
+  const header = head?.cells.map((h) => h.trim()) ?? [];
   const miss = required.filter((r) => !header.includes(r));
   if (miss.length) throw new Error(`${file}: header lacks column(s) ${miss.join(', ')} (found: ${header.join(', ')})`);
+  // Columns and cells nothing reads are reported, not dropped silently.
+  if (o.known && o.issues) {
+    const extra = header.filter((h) => !o.known!.includes(h));
+    if (extra.length) o.issues.push({ file, line: head!.line, problem: `column(s) ${extra.map((c) => `"${c}"`).join(', ')} not used (the manifest reads ${o.known.join(', ')})` });
+    for (const r of rows) if (r.cells.length > header.length) o.issues.push({ file, line: r.line, problem: `${r.cells.length} fields where the header has ${header.length}; the extra ones are not used` });
+  }
   const idx = new Map(header.map((h, i) => [h, i]));
   return rows.map((r) => ({ line: r.line, get: (col: string) => (r.cells[idx.get(col)!] ?? '').trim() }));
 }
@@ -258,15 +266,22 @@ export function loadMspPodcast(dir: string, o: { includeTest2?: boolean } = {}):
 // ---------------------------------------------------------------------------------------------
 // Manifest
 
+/** The fields a manifest row may have. */
+export const MANIFEST_FIELDS = ['path', 'text', 'label', 'speaker', 'split'];
+
 /**
  * A CSV (header with path, text, label and optionally speaker, split) or JSONL (objects with the
- * same keys). Paths are relative to the manifest. Labels are sorted by name unless `labels`
- * gives the order. Without a split column, a seeded 80/10/10 split is drawn.
+ * same keys). Paths are relative to the manifest. `labels` declares the label set and its order;
+ * a row whose label is outside it — a typo such as `hapy` — is an error naming the file and line.
+ * Without it the set is every label the rows use, sorted (`crab data check` prints it with
+ * counts), and an empty label is an error. Columns and fields nothing reads are reported as
+ * issues. Without a split column, a seeded 80/10/10 split is drawn.
  */
 export function loadManifest(file: string, o: { labels?: string[] } = {}): Dataset {
   if (!existsSync(file)) throw new Error(`${file} not found`);
   const base = dirname(resolve(file));
   const rows: Array<{ line: number; get: (k: string) => string }> = [];
+  const issues: DataIssue[] = [];
   if (file.endsWith('.jsonl') || file.endsWith('.json')) {
     readFileSync(file, 'utf8').split(/\r?\n/).forEach((l, i) => {
       if (!l.trim()) return;
@@ -277,19 +292,18 @@ export function loadManifest(file: string, o: { labels?: string[] } = {}): Datas
         throw new Error(`${file}:${i + 1}: not a JSON object (${(e as Error).message})`);
       }
       rows.push({ line: i + 1, get: (k) => (obj[k] === undefined || obj[k] === null ? '' : String(obj[k])) });
+      const extra = Object.keys(obj).filter((k) => !MANIFEST_FIELDS.includes(k));
+      if (extra.length) issues.push({ file, line: i + 1, problem: `field(s) ${extra.map((k) => `"${k}"`).join(', ')} not used (the manifest reads ${MANIFEST_FIELDS.join(', ')})` });
     });
     for (const r of rows) for (const k of ['path', 'label']) if (!r.get(k)) throw new Error(`${file}:${r.line}: missing "${k}"`);
-  } else rows.push(...csvWithHeader(file, ['path', 'text', 'label']));
+  } else rows.push(...csvWithHeader(file, ['path', 'text', 'label'], { known: MANIFEST_FIELDS, issues }));
+  for (const r of rows) if (!r.get('label')) throw new Error(`${file}:${r.line}: empty label; every row needs one${o.labels ? ` of ${o.labels.join(', ')}` : ''}`);
   const labels = o.labels ?? [...new Set(rows.map((r) => r.get('label')))].sort();
-  const issues: DataIssue[] = [];
   const g = new Rng(17);
   const utterances: Utterance[] = [];
   for (const r of rows) {
     const label = labels.indexOf(r.get('label'));
-    if (label < 0) {
-      issues.push({ file, line: r.line, problem: `label "${r.get('label')}" is not one of ${labels.join(', ')}` });
-      continue;
-    }
+    if (label < 0) throw new Error(`${file}:${r.line}: label "${r.get('label')}" is not one of ${labels.join(', ')} (the declared labels; fix the row or declare the label)`);
     const s = r.get('split');
     const split = (['train', 'dev', 'test'].includes(s) ? s : s === '' ? (g.next() < 0.8 ? 'train' : g.next() < 0.5 ? 'dev' : 'test') : null) as Utterance['split'] | null;
     if (!split) {
@@ -379,13 +393,25 @@ export function formatDataReport(ds: Dataset, r: DataReport): string {
   return lines.join('\n');
 }
 
-/** Loads a corpus by name (`iemocap`, `meld`, `msp-podcast`, `manifest`). */
-export function loadDataset(name: string, dataDir: string, o: { fold?: number } = {}): Dataset {
+/** The corpora `loadDataset` knows. */
+export const DATASETS = ['synthetic', 'iemocap', 'meld', 'msp-podcast', 'manifest'] as const;
+/** A corpus name. */
+export type DatasetName = (typeof DATASETS)[number];
+
+/**
+ * Loads a corpus by name. `dataDir` is the corpus folder (manifest: its file); the synthetic
+ * corpus needs none and takes `condition` and `size`.
+ */
+export function loadDataset(name: DatasetName, dataDir: string, o: { fold?: number; labels?: string[]; condition?: SyntheticOptions['condition']; size?: number } = {}): Dataset {
   switch (name) {
+    case 'synthetic': {
+      const condition = o.condition ?? 'natural';
+      const utterances = syntheticCorpus({ condition, size: o.size ?? 480, seed: SYNTH_SEED });
+      return { name: `synthetic-${condition}`, labels: [...SYNTHETIC_LABELS], utterances, issues: [], primaryMetric: 'macroF1' };
+    }
     case 'iemocap': return loadIemocap(dataDir, o.fold ?? 1);
     case 'meld': return loadMeld(dataDir);
     case 'msp-podcast': return loadMspPodcast(dataDir);
-    case 'manifest': return loadManifest(dataDir);
-    default: throw new Error(`unknown dataset "${name}"; known: iemocap, meld, msp-podcast, manifest, synthetic`);
+    case 'manifest': return loadManifest(dataDir, { labels: o.labels });
   }
 }

@@ -1,15 +1,17 @@
 /**
  * `crab embed`: audio files in, WavLM hidden states of chosen layers out (one safetensors file,
- * tensors named `<file stem>.layer<k>`). Unreadable files are skipped and reported, not fatal.
+ * tensors named `<name>.layer<k>`, and an index from inputs to names). Unreadable files are
+ * skipped and reported, not fatal.
  * @module
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join, basename, extname } from 'node:path';
+import { join, extname, resolve, relative, dirname, sep } from 'node:path';
 import { fromArray, noGrad, scope } from '../tensor/tensor.js';
 import type { WavLMModel } from '../model/wavlm.js';
 import { loadForModel } from '../audio/audio.js';
 import { writeSafetensors, type STWrite } from '../model/safetensors.js';
 import { Progress } from '../util/progress.js';
+import { writeAtomic } from '../util/fs.js';
 
 const AUDIO = new Set(['.wav', '.flac', '.mp3', '.ogg', '.m4a', '.mp4', '.opus']);
 
@@ -35,15 +37,49 @@ export interface EmbedOptions {
   quiet?: boolean;
 }
 
-/** Embeds each file alone (no padding effects) and writes `out`. Returns what was skipped. */
-export async function embedFiles(model: WavLMModel, files: string[], out: string, o: EmbedOptions = {}): Promise<{ written: number; skipped: Array<{ file: string; reason: string }> }> {
+/**
+ * A distinct, traceable name per input: its path relative to the folder all inputs share, without
+ * the extension (`sess1/x`, `sess2/x`), the extension kept only where two inputs would still
+ * collide (`x.wav`, `x.flac`).
+ */
+export function embeddingNames(files: string[]): string[] {
+  const abs = files.map((f) => resolve(f));
+  const dirs = abs.map((f) => dirname(f).split(sep));
+  let common = dirs[0] ?? [];
+  for (const d of dirs) {
+    let k = 0;
+    while (k < common.length && k < d.length && common[k] === d[k]) k++;
+    common = common.slice(0, k);
+  }
+  const root = common.join(sep) || sep;
+  const rel = abs.map((f) => relative(root, f).split(sep).join('/'));
+  const bare = rel.map((r) => r.slice(0, r.length - extname(r).length));
+  const count = new Map<string, number>();
+  for (const b of bare) count.set(b, (count.get(b) ?? 0) + 1);
+  return bare.map((b, i) => (count.get(b)! > 1 ? rel[i]! : b));
+}
+
+/** One embedded input: its file, its name in the output, the tensors written and its frame count. */
+export interface EmbeddedFile {
+  input: string;
+  name: string;
+  tensors: string[];
+  frames: number;
+}
+
+/**
+ * Embeds each file alone (no padding effects) and writes `out` (tensors `<name>.layer<k>`, names
+ * from {@link embeddingNames}) and `<out>.index.json` mapping each input to its tensors.
+ */
+export async function embedFiles(model: WavLMModel, files: string[], out: string, o: EmbedOptions = {}): Promise<{ written: number; files: EmbeddedFile[]; index: string; skipped: Array<{ file: string; reason: string }> }> {
   const L = model.config.num_hidden_layers;
   const layers = o.layers ?? [L];
   for (const l of layers) if (!(Number.isInteger(l) && l >= 0 && l <= L)) throw new Error(`embed: layer ${l} is not in [0, ${L}]`);
   const tensors: Record<string, STWrite> = {};
   const skipped: Array<{ file: string; reason: string }> = [];
   const bar = o.quiet ? null : new Progress('embedding', files.length);
-  const seen = new Set<string>();
+  const names = embeddingNames(files);
+  const done: EmbeddedFile[] = [];
   for (const [i, f] of files.entries()) {
     let wave: Float32Array;
     try {
@@ -54,18 +90,22 @@ export async function embedFiles(model: WavLMModel, files: string[], out: string
       bar?.update(i + 1);
       continue;
     }
-    let stem = basename(f, extname(f));
-    while (seen.has(stem)) stem += '_';
-    seen.add(stem);
+    const name = names[i]!;
+    const entry: EmbeddedFile = { input: resolve(f), name, tensors: [], frames: 0 };
     await scope(async () => {
       const r = noGrad(() => model.forward(fromArray(wave, [1, wave.length]), undefined, true));
       for (const l of layers) {
         const h = r.hiddenStates![l]!;
-        tensors[`${stem}.layer${l}`] = { dtype: 'F32', shape: [h.shape[1]!, h.shape[2]!], data: (await h.toArray()) as Float32Array };
+        tensors[`${name}.layer${l}`] = { dtype: 'F32', shape: [h.shape[1]!, h.shape[2]!], data: (await h.toArray()) as Float32Array };
+        entry.tensors.push(`${name}.layer${l}`);
+        entry.frames = h.shape[1]!;
       }
     });
+    done.push(entry);
     bar?.update(i + 1);
   }
   writeSafetensors(out, tensors, { layers: layers.join(','), files: String(files.length - skipped.length) });
-  return { written: files.length - skipped.length, skipped };
+  const index = `${out}.index.json`;
+  writeAtomic(index, JSON.stringify({ out, layers, files: done, skipped }, null, 2));
+  return { written: done.length, files: done, index, skipped };
 }

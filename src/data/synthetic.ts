@@ -18,6 +18,9 @@ import type { Utterance } from './utterance.js';
 
 export type { Utterance } from './utterance.js';
 
+/** The corpus' seed (the demo's corpus; part of the feature cache key). */
+export const SYNTH_SEED = 1234;
+
 /** Labels of the synthetic corpus. */
 export const SYNTHETIC_LABELS = ['neutral', 'happy', 'angry', 'sad'] as const;
 

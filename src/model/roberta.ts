@@ -8,7 +8,8 @@
 import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
 import { add, gelu, permute, attention } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Embedding, Dropout } from './module.js';
-import { readConfig } from './config.js';
+import { z } from 'zod';
+import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
 
 /** `config.json` of a RoBERTa checkpoint (the fields this model reads). */
 export interface RobertaConfig {
@@ -33,11 +34,21 @@ export const ROBERTA_DEFAULTS: RobertaConfig = {
   hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, hidden_act: 'gelu',
 };
 
-/** Reads a RoBERTa config.json. */
+/** The fields of a RoBERTa config.json this project reads, with their ranges. */
+export const RobertaConfigSchema = z.looseObject({
+  vocab_size: count, hidden_size: count, num_hidden_layers: count, num_attention_heads: count, intermediate_size: count,
+  max_position_embeddings: count, type_vocab_size: count, layer_norm_eps: z.number().positive(), pad_token_id: z.number().int().min(0),
+  hidden_dropout_prob: rate, attention_probs_dropout_prob: rate, hidden_act: activation,
+});
+
+/** Reads and checks a RoBERTa config.json. */
 export function readRobertaConfig(dir: string): RobertaConfig {
-  const c = readConfig<RobertaConfig>(dir, ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'], ROBERTA_DEFAULTS);
-  if (c.hidden_act !== 'gelu') throw new Error(`${dir}/config.json: hidden_act "${c.hidden_act}" is not supported (only "gelu")`);
-  return c;
+  return readConfig<RobertaConfig>(dir, ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'], ROBERTA_DEFAULTS, RobertaConfigSchema, [
+    headsDivideHidden,
+    (c) => (c.pad_token_id >= c.vocab_size ? { key: 'pad_token_id', why: `outside the vocabulary (vocab_size ${c.vocab_size})` } : null),
+    // Positions count from pad_token_id + 1 (fairseq), so the table needs room past it.
+    (c) => (c.max_position_embeddings < c.pad_token_id + 2 ? { key: 'max_position_embeddings', why: `positions start at pad_token_id + 1 = ${c.pad_token_id + 1}` } : null),
+  ]);
 }
 
 /** Position ids as fairseq/HF: real tokens get pad+1, pad+2, …; pads get pad. */

@@ -16,7 +16,8 @@ import {
   embedding, affine, where, concat,
 } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Dropout, param, uniformInit } from './module.js';
-import { readConfig } from './config.js';
+import { z } from 'zod';
+import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
 
 /** `config.json` of a WavLM checkpoint (the fields this model reads). */
 export interface WavLMConfig {
@@ -55,11 +56,24 @@ export const WAVLM_DEFAULTS: WavLMConfig = {
   apply_spec_augment: true, mask_time_prob: 0.05, mask_time_length: 10, mask_time_min_masks: 2,
 };
 
-/** Reads a WavLM config.json. */
+/** The fields of a WavLM config.json this project reads, with their ranges. */
+export const WavLMConfigSchema = z.looseObject({
+  hidden_size: count, num_hidden_layers: count, num_attention_heads: count, intermediate_size: count, hidden_act: activation,
+  feat_extract_activation: activation.optional(), layer_norm_eps: z.number().positive(), feat_extract_norm: z.enum(['group', 'layer']),
+  conv_dim: z.array(count).min(1), conv_kernel: z.array(count).min(1), conv_stride: z.array(count).min(1), conv_bias: z.boolean(),
+  num_conv_pos_embeddings: count, num_conv_pos_embedding_groups: count, num_buckets: count, max_bucket_distance: count,
+  do_stable_layer_norm: z.boolean(), hidden_dropout: rate, attention_dropout: rate, feat_proj_dropout: rate, layerdrop: rate,
+  apply_spec_augment: z.boolean(), mask_time_prob: rate, mask_time_length: count, mask_time_min_masks: z.number().int().min(0),
+});
+
+/** Reads and checks a WavLM config.json. */
 export function readWavLMConfig(dir: string): WavLMConfig {
-  const c = readConfig<WavLMConfig>(dir, ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'], WAVLM_DEFAULTS);
-  if (c.feat_extract_norm !== 'group' && c.feat_extract_norm !== 'layer') throw new Error(`${dir}/config.json: feat_extract_norm must be "group" or "layer", got "${c.feat_extract_norm}"`);
-  return c;
+  return readConfig<WavLMConfig>(dir, ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'], WAVLM_DEFAULTS, WavLMConfigSchema, [
+    headsDivideHidden,
+    (c) => (c.conv_kernel.length !== c.conv_dim.length || c.conv_stride.length !== c.conv_dim.length
+      ? { key: 'conv_kernel', why: `conv_dim, conv_kernel and conv_stride must have one entry per conv layer (${c.conv_dim.length}, ${c.conv_kernel.length}, ${c.conv_stride.length})` } : null),
+    (c) => (c.hidden_size % c.num_conv_pos_embedding_groups ? { key: 'num_conv_pos_embedding_groups', why: `does not divide hidden_size = ${c.hidden_size}` } : null),
+  ]);
 }
 
 /** Frames produced for `samples` input samples: L ← floor((L − k)/s) + 1 through every conv. */

@@ -77,7 +77,7 @@ export async function initDevice(): Promise<Held> {
     const gpu = dawn.create([]) as GPU;
     let adapter: GPUAdapter | null = null;
     try {
-      adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      adapter = await quietNativeStderr(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
     } catch (e) {
       throw new NoAdapterError(String(e));
     }
@@ -124,6 +124,40 @@ export async function initDevice(): Promise<Held> {
   }
 }
 
+/**
+ * Runs `fn` with the process' native stderr pointed at /dev/null, unless `CRAB_DEBUG` is set.
+ * Dawn logs warnings from C++ straight to file descriptor 2 when it opens an adapter (on
+ * lavapipe: "maxDynamicUniformBuffersPerPipelineLayout artificially reduced …", twice, in every
+ * command) and has no switch to turn them off. Node has no dup2, so fd 2 is swapped by
+ * reopening: /proc/self/fd/2 is opened (appending) before fd 2 is closed and /dev/null takes its
+ * number, then the saved file takes it back. Where any step is not possible (no /proc, stderr a
+ * socket), `fn` just runs.
+ */
+async function quietNativeStderr<T>(fn: () => Promise<T>): Promise<T> {
+  if (process.env.CRAB_DEBUG || process.platform !== 'linux') return fn();
+  const fs = await import('node:fs');
+  let saved = -1;
+  try {
+    saved = fs.openSync('/proc/self/fd/2', 'a');
+    fs.closeSync(2);
+    const nul = fs.openSync('/dev/null', 'w');
+    if (nul !== 2) fs.closeSync(nul); // another descriptor took 2: nothing to restore into
+  } catch {
+    if (saved >= 0) fs.closeSync(saved);
+    return fn();
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      fs.closeSync(2);
+      fs.openSync(`/proc/self/fd/${saved}`, 'a'); // lowest free descriptor: 2 again
+    } finally {
+      fs.closeSync(saved);
+    }
+  }
+}
+
 /** The device, which must have been created by {@link initDevice} (tensor creation does that). */
 export function gpuDevice(): GPUDevice {
   if (!held) throw new Error('crab-ser: the GPU device is not initialised; call `await initDevice()` first');
@@ -147,14 +181,23 @@ export function hasDevice(): boolean {
   return held !== null;
 }
 
-/** Destroys the device and lets go of Dawn, so a finished script exits by itself. */
+/**
+ * Keeps released instances alive. dawn.node goes on processing the instance's events after
+ * `device.destroy()` (the device's `lost` promise settles then); if the instance object has been
+ * garbage-collected by that time, Dawn aborts the process ("futex facility returned an
+ * unexpected error code", SIGABRT or SIGSEGV on exit). A referenced instance does not keep Node
+ * alive: pending work does, and a destroyed device has none.
+ */
+const retired: Held[] = [];
+
+/** Destroys the device, so a finished script exits by itself; safe to call twice. */
 export function releaseDevice(): void {
   if (!held) return;
   const h = held;
   held = null;
   for (const hook of releaseHooks) hook();
   h.device.destroy();
-  // Dropping the last reference to `gpu` lets dawn.node stop keeping the event loop alive.
+  retired.push(h);
 }
 
 const releaseHooks: Array<() => void> = [];

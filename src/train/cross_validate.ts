@@ -19,13 +19,13 @@ export interface FoldResult {
  * IEMOCAP leave-one-session-out: trains each fold (test = that session) into `runDir/fold<k>`
  * from one shared feature cache and scores the best checkpoint on the held-out session.
  */
-export async function crossValidateIemocap(dataDir: string, runDir: string, cfg: Partial<TrainConfig>, enc: CorpusFeatureOptions & { maxSeconds: number; normalize: boolean }, folds = [1, 2, 3, 4, 5], quiet = false): Promise<FoldResult[]> {
+export async function crossValidateIemocap(dataDir: string, runDir: string, cfg: Partial<TrainConfig>, enc: CorpusFeatureOptions & { maxSeconds: number; normalize: boolean }, folds = [1, 2, 3, 4, 5], quiet = false, overwrite = false): Promise<FoldResult[]> {
   const rows: FoldResult[] = [];
   for (const fold of folds) {
     const ds = loadIemocap(dataDir, fold);
     const { features } = await corpusFeatures(ds, { ...enc, quiet, allLayers: cfg.layerWeightedSum });
     const dir = join(runDir, `fold${fold}`);
-    const st = await train(features, ds.labels, { ...cfg, bestMetric: cfg.bestMetric ?? 'uar' }, { runDir: dir, quiet, encoders: { kind: 'hf', wavlm: enc.wavlm, roberta: enc.roberta, maxSeconds: enc.maxSeconds, normalize: enc.normalize } });
+    const st = await train(features, ds.labels, { ...cfg, bestMetric: cfg.bestMetric ?? 'uar' }, { runDir: dir, quiet, overwrite, corpus: `iemocap:${dataDir}:fold${fold}`, encoders: { kind: 'hf', wavlm: enc.wavlm, roberta: enc.roberta, maxSeconds: enc.maxSeconds, normalize: enc.normalize } });
     const { crab } = loadBest(dir);
     const m = (await evaluate(crab, features.items.filter((i) => i.split === 'test'), st, ds.labels.length)).metrics;
     rows.push({ fold, wa: m.accuracy, ua: m.uar });

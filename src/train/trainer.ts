@@ -9,7 +9,8 @@
  * a {@link TrainTask} says what a batch's input is and which parameters train.
  * @module
  */
-import { appendFileSync, mkdirSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
+import { writeAtomic } from '../util/fs.js';
 import { join } from 'node:path';
 import { fromArray, noGrad, tidy, scope, Rng } from '../tensor/tensor.js';
 import { argmax, classWeights, scale } from '../kernels/index.js';
@@ -18,7 +19,7 @@ import type { Module } from '../model/module.js';
 import { AdamW, type ParamGroup } from './optimizer.js';
 import { cosineLr } from './schedule.js';
 import { computeMetrics, type Metrics, type MetricName } from './metrics.js';
-import { saveCheckpoint, loadCheckpoint, readState } from './run_checkpoint.js';
+import { saveCheckpoint, loadCheckpoint, readState, hasCheckpoint } from './run_checkpoint.js';
 import { Progress } from '../util/progress.js';
 import type { FeatureItem, FeatureSet, FeatureDims } from '../data/features.js';
 import type { EncoderSpec } from '../data/encoders.js';
@@ -85,6 +86,10 @@ export interface TrainState extends FeatureDims {
   history: EpochRecord[];
   /** Which encoders made the features (what `crab predict` rebuilds). */
   encoders?: EncoderSpec;
+  /** The corpus trained on (name and what identifies it), compared on resume. */
+  corpus?: string;
+  /** The current epoch's loss so far (sum and count of steps), kept when a run is interrupted mid-epoch. */
+  epochLoss?: { sum: number; n: number };
 }
 
 /** Options of {@link train}. */
@@ -98,6 +103,50 @@ export interface TrainOptions {
   stopAfterSteps?: number;
   /** Recorded in the checkpoints for `crab predict`. */
   encoders?: EncoderSpec;
+  /** The corpus, recorded in the run and compared on resume (e.g. `synthetic-natural-480`). */
+  corpus?: string;
+  /** Replace a run already in `runDir` (without it, a used folder is refused unless resuming). */
+  overwrite?: boolean;
+}
+
+/** A run folder that cannot be used as asked; the message says why and what to do. */
+export class RunFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunFolderError';
+  }
+}
+
+/** The paths where two JSON values differ, as `path: a → b` (at most `max`). */
+export function differences(a: unknown, b: unknown, path = '', max = 8): string[] {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(a) && isObj(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) => differences(a[k], b[k], path ? `${path}.${k}` : k, max)).slice(0, max);
+  }
+  return [`${path || '(value)'}: ${JSON.stringify(a) ?? 'unset'} → ${JSON.stringify(b) ?? 'unset'}`];
+}
+
+/** Files a run writes into its folder (what `overwrite` removes). */
+const RUN_FILES = ['last', 'best', 'last.old', 'best.old', 'last.partial', 'best.partial', 'log.jsonl', 'run.json'];
+
+/**
+ * Checks a run folder before training touches it: `resume` needs a checkpoint; a fresh start needs
+ * an unused folder, or `overwrite`, which clears what an earlier run left.
+ */
+export function prepareRunDir(o: TrainOptions): void {
+  const last = join(o.runDir, 'last');
+  if (o.resume) {
+    if (!hasCheckpoint(last)) throw new RunFolderError(`${o.runDir}: nothing to resume (no last/ checkpoint); start a new run without --resume`);
+    return;
+  }
+  const used = RUN_FILES.filter((f) => existsSync(join(o.runDir, f)));
+  if (!used.length) return;
+  if (!o.overwrite) {
+    throw new RunFolderError(`${o.runDir} already holds a run (${used.join(', ')}); continue it with --resume, replace it with --overwrite, or choose another --run-dir`);
+  }
+  for (const f of used) rmSync(join(o.runDir, f), { recursive: true, force: true });
 }
 
 /** Anything trained on: an utterance id, its label index and split. */
@@ -171,6 +220,7 @@ function dimsOf(d: FeatureDims): FeatureDims {
 
 /** The training loop shared by every task: train on the train split, evaluate on dev each epoch. */
 export async function fit<I extends Example>(task: TrainTask<I>, items: I[], labels: string[], cfgIn: Partial<TrainConfig>, o: TrainOptions): Promise<TrainState> {
+  prepareRunDir(o);
   mkdirSync(o.runDir, { recursive: true });
   const lastDir = join(o.runDir, 'last');
   let state: TrainState;
@@ -183,13 +233,23 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
   const { crab, module } = task;
   const opt = new AdamW(task.groups, { weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm || undefined });
   const restoreRngs = (s: number[][]): void => task.rngs.forEach((r, i) => (r.state = s[i]!));
-  if (o.resume && existsSync(join(lastDir, 'state.json'))) {
+  if (o.resume) {
     state = readState<TrainState>(lastDir);
+    // A resumed run continues exactly, or not at all: the same settings, labels and corpus.
+    const diff = [
+      ...differences(resolveTrainConfig(state.config), cfg).map((d) => `config ${d}`),
+      ...differences(state.labels, labels).map(() => `labels ${state.labels.join(',')} → ${labels.join(',')}`).slice(0, 1),
+      ...(state.corpus && o.corpus ? differences(state.corpus, o.corpus).map((d) => `corpus ${d.replace('(value): ', '')}`) : []),
+      ...(state.encoders && o.encoders ? differences(state.encoders, o.encoders).map((d) => `encoders ${d}`) : []),
+    ];
+    if (diff.length) throw new RunFolderError(`${o.runDir}: --resume with other settings than the run was started with: ${diff.join('; ')}. Resume with the run's own settings (give none), or start a new run.`);
     loadCheckpoint(lastDir, module, opt);
     // Checkpoints written before encoders could train kept only the head's generator, as `rng`.
     restoreRngs(state.rngs ?? [(state as { rng?: number[] }).rng ?? crab._rng.state]);
   } else {
-    state = { config: cfg, labels, ...task.dims, epoch: 0, stepInEpoch: 0, globalStep: 0, rngs: task.rngs.map((r) => r.state), best: null, history: [], encoders: o.encoders };
+    state = { config: cfg, labels, ...task.dims, epoch: 0, stepInEpoch: 0, globalStep: 0, rngs: task.rngs.map((r) => r.state), best: null, history: [], encoders: o.encoders, corpus: o.corpus };
+    // The resolved settings, readable without opening a checkpoint (and what --resume uses).
+    writeAtomic(join(o.runDir, 'run.json'), JSON.stringify({ config: cfg, labels, corpus: o.corpus, encoders: o.encoders }, null, 2));
   }
   const weights = cfg.classWeighting ? fromArray(classWeights(trainItems.map((i) => i.label), C, { names: labels })) : null;
   const stepsPerEpoch = Math.ceil(trainItems.length / cfg.batchSize);
@@ -208,8 +268,9 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
       // The order of an epoch depends only on (seed, epoch), so a resumed run sees the same batches.
       const order = shuffle(trainItems.length, new Rng(cfg.seed * 1000003 + epoch));
       const bar = o.quiet ? null : new Progress(`epoch ${epoch + 1}/${cfg.epochs}`, stepsPerEpoch);
-      let lossSum = 0;
-      let lossN = 0;
+      // Resuming mid-epoch: the epoch's mean loss covers the steps before the interrupt too.
+      let lossSum = state.stepInEpoch > 0 ? (state.epochLoss?.sum ?? 0) : 0;
+      let lossN = state.stepInEpoch > 0 ? (state.epochLoss?.n ?? 0) : 0;
       for (let s = state.stepInEpoch; s < stepsPerEpoch; s++) {
         const batch = order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((k) => trainItems[k]!);
         const loss = await scope(async () => {
@@ -236,13 +297,14 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
         state.stepInEpoch = s + 1;
         lossSum += loss;
         lossN++;
-        bar?.update(s + 1, { loss, lr: opt.groups[0]!.currentLr });
+        bar?.update(s + 1, { 'mean loss': lossSum / lossN, lr: opt.groups[0]!.currentLr });
         log({ type: 'step', epoch: epoch + 1, step: state.globalStep, loss, lr: opt.groups[0]!.currentLr });
         if (interrupted || state.globalStep === o.stopAfterSteps) {
           state.rngs = task.rngs.map((r) => r.state);
           state.epoch = epoch;
+          state.epochLoss = { sum: lossSum, n: lossN };
           await saveCheckpoint(lastDir, module, opt, state);
-          throw new InterruptedError(`interrupted: saved to ${lastDir}; continue with --resume`);
+          throw new InterruptedError(`${bar && process.stderr.isTTY ? '\n' : ''}interrupted: saved to ${lastDir}; continue with --resume`);
         }
       }
       const dev = (await evaluateTask(task, devItems, C)).metrics;
@@ -252,6 +314,7 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
       if (!o.quiet) process.stderr.write(`epoch ${epoch + 1}: train loss ${rec.trainLoss.toFixed(4)}  dev WA ${(100 * dev.accuracy).toFixed(1)}  UA ${(100 * dev.uar).toFixed(1)}  macro-F1 ${(100 * dev.macroF1).toFixed(1)}\n`);
       state.epoch = epoch + 1;
       state.stepInEpoch = 0;
+      delete state.epochLoss;
       state.rngs = task.rngs.map((r) => r.state);
       const value = dev[cfg.bestMetric];
       if (!state.best || value > state.best.value) {
