@@ -1,7 +1,9 @@
 // `npm run bench -- <suite> [--quick] [--no-peers]`: suites print a table and write
-// bench/results/<suite>.json. Suites: kernels, fused, roberta, wavlm.
+// runs/bench/<suite>-<date>.json (untracked; --out FILE to choose). Suites: kernels, fused,
+// roberta, wavlm. Progress goes to stderr; --json prints the results document on stdout.
 import { initDevice, releaseDevice } from '../src/tensor/device.js';
 import { benchKernels } from './kernels/kernels.bench.js';
+import { benchOptions } from './util.js';
 import { benchFused } from './fused/fused.bench.js';
 import { benchRoberta, benchWavlm } from './models/models.bench.js';
 
@@ -15,9 +17,10 @@ const SUITES: Record<string, (o: { quick?: boolean; peers?: boolean; clips?: num
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.length === 0) {
-    console.log(`usage: npm run bench -- <suite> [--quick] [--no-peers] [--clips N --seconds S]\nsuites: ${Object.keys(SUITES).join(', ')}\n` +
+    console.log(`usage: npm run bench -- <suite> [--quick] [--no-peers] [--clips N --seconds S] [--out FILE] [--json]\nsuites: ${Object.keys(SUITES).join(', ')}\n` +
       '--quick: one timed run per workload instead of the median of 3; --no-peers: skip TF.js and jax-js;\n' +
-      '--clips/--seconds: the wavlm workload (default 4 clips of 8 s)');
+      '--clips/--seconds: the wavlm workload (default 4 clips of 8 s); --out: the results file (default\n' +
+      'runs/bench/<suite>-<date>.json); --json: the results document on stdout, tables on stderr');
     return;
   }
   const suite = SUITES[args[0]!];
@@ -28,6 +31,9 @@ async function main(): Promise<void> {
       const i = args.indexOf(name);
       return i >= 0 ? Number(args[i + 1]) : undefined;
     };
+    const out = args.indexOf('--out');
+    benchOptions.out = out >= 0 ? (args[out + 1] ?? '') : '';
+    benchOptions.json = args.includes('--json');
     await suite({ quick: args.includes('--quick'), peers: !args.includes('--no-peers'), clips: opt('--clips'), seconds: opt('--seconds') });
   } finally {
     releaseDevice();

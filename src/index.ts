@@ -21,3 +21,4 @@ export * as model from './model/index.js';
 export * as data from './data/index.js';
 export * as training from './train/index.js';
 export * as audio from './audio/audio.js';
+export type { DataCheckJson, TrainJson, EvalJson, PredictJson, EmbedJson, ScoresJson } from './commands/json.js';

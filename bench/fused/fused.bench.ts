@@ -6,7 +6,7 @@ import { memoryStats, resetPeak } from '../../src/tensor/pool.js';
 import { deviceInfo } from '../../src/tensor/device.js';
 import { attention, attentionComposed, contrastiveLoss, contrastiveComposed, crossEntropy, crossEntropyComposed } from '../../src/kernels/index.js';
 import { BiGRU, biGruComposed } from '../../src/model/gru.js';
-import { time, report, type Row } from '../util.js';
+import { time, report, compareTime, type Row } from '../util.js';
 import { backward } from '../../src/kernels/autograd.js';
 
 function randT(shape: number[], seed: number, grad = true): Tensor {
@@ -126,8 +126,9 @@ export async function benchFused(opts: { quick?: boolean } = {}): Promise<void> 
   for (const [, rs] of byW) {
     const fused = rs.find((r) => r.impl === 'crab fused')!;
     const comp = rs.find((r) => r.impl === 'composed')!;
-    const gpu = fused.gpuMs && comp.gpuMs ? `, GPU time ${fused.gpuMs.toFixed(1)} vs ${comp.gpuMs.toFixed(1)} ms: ${(comp.gpuMs / fused.gpuMs).toFixed(2)}×` : '';
-    out.push(fused, { ...comp, note: `fused is ${(comp.ms / fused.ms).toFixed(2)}× faster${gpu}, ${(comp.rate! / Math.max(fused.rate!, 1e-9)).toFixed(1)}× less memory` });
+    const gpu = fused.gpuMs && comp.gpuMs ? `; GPU time: fused ${compareTime(fused.gpuMs, comp.gpuMs)}` : '';
+    const mem = comp.rate! / Math.max(fused.rate!, 1e-9);
+    out.push(fused, { ...comp, note: `wall time: fused ${compareTime(fused.ms, comp.ms)}${gpu}; peak memory: fused ${mem >= 1 ? `${mem.toFixed(1)}× less` : `${(1 / mem).toFixed(1)}× more`}` });
   }
   report('fused', out, { adapter: deviceInfo().name });
 }

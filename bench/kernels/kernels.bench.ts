@@ -34,8 +34,8 @@ export async function benchKernels(opts: { quick?: boolean; peers?: boolean } = 
   const jaxL = opts.peers === false ? { error: 'peers off' } : await loadJax();
   const tf: TF | null = 'tf' in tfL ? tfL.tf : null;
   const jax: Jax | null = 'jax' in jaxL ? jaxL.jax : null;
-  if (!tf) console.log(`TF.js WebGPU unavailable: ${(tfL as { error: string }).error}`);
-  if (!jax) console.log(`jax-js WebGPU unavailable: ${(jaxL as { error: string }).error}`);
+  if (!tf) console.error(`TF.js WebGPU unavailable: ${(tfL as { error: string }).error}`);
+  if (!jax) console.error(`jax-js WebGPU unavailable: ${(jaxL as { error: string }).error}`);
   const np = jax?.numpy;
 
   // --- matmul ---------------------------------------------------------------------------------
@@ -259,5 +259,5 @@ export async function benchKernels(opts: { quick?: boolean; peers?: boolean } = 
   const info = deviceInfo();
   report('kernels', rows, { adapter: info.name, isCpu: info.isCpu, avx2PeakGflops: info.isCpu ? 220 : undefined });
   const best = rows.filter((r) => r.workload.startsWith('matmul 1024') && r.impl.startsWith('crab')).sort((a, b) => a.ms - b.ms)[0];
-  if (best && info.isCpu) console.log(`matmul 1024³: ${best.rate!.toFixed(1)} GFLOP/s = ${((100 * best.rate!) / 220).toFixed(1)}% of the 2-core AVX2 FMA peak (≈220 GFLOP/s)`);
+  if (best && info.isCpu) console.error(`matmul 1024³: ${best.rate!.toFixed(1)} GFLOP/s = ${((100 * best.rate!) / 220).toFixed(1)}% of the 2-core AVX2 FMA peak (≈220 GFLOP/s)`);
 }

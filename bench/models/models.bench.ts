@@ -26,11 +26,11 @@ function torchPython(): string | null {
   const openblas = existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread') || existsSync('/usr/lib/aarch64-linux-gnu/openblas-pthread');
   const root = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
   if (root && (!openblas || !ok('/usr/bin/python3'))) {
-    console.log('installing the PyTorch peer: apt-get install python3-torch libopenblas0-pthread (bench only)…');
+    console.error('installing the PyTorch peer: apt-get install python3-torch libopenblas0-pthread (bench only)…');
     spawnSync('apt-get', ['install', '-y', '-qq', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
   for (const py of ['/usr/bin/python3', 'python3']) if (ok(py)) return py;
-  console.log('PyTorch peer skipped: install Debian\'s python3-torch (apt-get install python3-torch) to compare');
+  console.error('PyTorch peer skipped: install Debian\'s python3-torch (apt-get install python3-torch) to compare');
   return null;
 }
 
@@ -40,7 +40,7 @@ function torchPeer(args: string[]): { forward_ms: number; train_ms: number; thre
   if (!py || !script) return null;
   const r = spawnSync(py, [script, ...args], { encoding: 'utf8' });
   if (r.status !== 0) {
-    console.log(`PyTorch peer failed: ${r.stderr.trim().split('\n').at(-1)}`);
+    console.error(`PyTorch peer failed: ${r.stderr.trim().split('\n').at(-1)}`);
     return null;
   }
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
@@ -70,7 +70,7 @@ async function measure(rows: Row[], workload: string, units: number, unit: strin
   const fPeak = memoryStats().peakBytes - base;
   const fGpu = await gpuTime(forward);
   const gpuNote = (ms: number | undefined): string => (ms === undefined ? '' : `, GPU time ${(ms / 1000).toFixed(1)} s (${(units / (ms / 1000)).toFixed(2)} ${unit}/s)`);
-  console.log(`  ${workload} forward: ${(f / 1000).toFixed(1)} s (${(units / (f / 1000)).toFixed(2)} ${unit}/s)${gpuNote(fGpu)}, peak ${(fPeak / 2 ** 20).toFixed(0)} MiB`);
+  console.error(`  ${workload} forward: ${(f / 1000).toFixed(1)} s (${(units / (f / 1000)).toFixed(2)} ${unit}/s)${gpuNote(fGpu)}, peak ${(fPeak / 2 ** 20).toFixed(0)} MiB`);
   resetPeak();
   const train = async (): Promise<void> => {
     tidy(() => backward(mean(square(fwd()))));
@@ -83,7 +83,7 @@ async function measure(rows: Row[], workload: string, units: number, unit: strin
   const t = await time(train, reps, 1);
   const tPeak = memoryStats().peakBytes - base;
   const tGpu = await gpuTime(train);
-  console.log(`  ${workload} forward+backward: ${(t / 1000).toFixed(1)} s (${(units / (t / 1000)).toFixed(2)} ${unit}/s)${gpuNote(tGpu)}, peak ${(tPeak / 2 ** 20).toFixed(0)} MiB`);
+  console.error(`  ${workload} forward+backward: ${(t / 1000).toFixed(1)} s (${(units / (t / 1000)).toFixed(2)} ${unit}/s)${gpuNote(tGpu)}, peak ${(tPeak / 2 ** 20).toFixed(0)} MiB`);
   rows.push({ workload: `${workload} forward`, impl: 'crab', ms: f, gpuMs: fGpu, rate: units / (f / 1000), unit: `${unit}/s`, note: `peak ${(fPeak / 2 ** 20).toFixed(0)} MiB${gpuNote(fGpu)}` });
   rows.push({ workload: `${workload} forward+backward`, impl: 'crab', ms: t, gpuMs: tGpu, rate: units / (t / 1000), unit: `${unit}/s`, note: `peak ${(tPeak / 2 ** 20).toFixed(0)} MiB${gpuNote(tGpu)}` });
 }

@@ -144,7 +144,7 @@ function plan(values: TrainFlags, argv: string[]): Plan {
     if (saved.corpus && saved.corpus !== corpus) throw new RunFolderError(`${runDir}: --resume on another corpus: the run trained on ${saved.corpus}, this is ${corpus}`);
     base = saved.config as unknown as Record<string, unknown>;
     const merged = resolveTrainConfig(deepMerge(base, fileCfg as Record<string, unknown>, flagged as Record<string, unknown>) as Partial<TrainConfig>);
-    const diff = differences(resolveTrainConfig(saved.config), merged);
+    const diff = differences(resolveTrainConfig(saved.config), merged).map((d) => `config ${d}`);
     if (diff.length) throw new RunFolderError(`${runDir}: --resume with other settings than the run was started with: ${diff.join('; ')}. Resume with the run's own settings (give none), or start a new run.`);
   } else {
     const used = ['last', 'best', 'log.jsonl', 'run.json'].filter((f) => existsSync(join(runDir, f)));

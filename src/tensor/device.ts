@@ -130,8 +130,9 @@ export async function initDevice(): Promise<Held> {
  * lavapipe: "maxDynamicUniformBuffersPerPipelineLayout artificially reduced …", twice, in every
  * command) and has no switch to turn them off. Node has no dup2, so fd 2 is swapped by
  * reopening: /proc/self/fd/2 is opened (appending) before fd 2 is closed and /dev/null takes its
- * number, then the saved file takes it back. Where any step is not possible (no /proc, stderr a
- * socket), `fn` just runs.
+ * number, then the saved file takes it back. Where any step is not possible (no /proc, or stderr a
+ * socket, as when a Node program spawns crab with its default stdio), `fn` just runs and the lines
+ * show.
  */
 async function quietNativeStderr<T>(fn: () => Promise<T>): Promise<T> {
   if (process.env.CRAB_DEBUG || process.platform !== 'linux') return fn();

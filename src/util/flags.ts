@@ -107,7 +107,11 @@ export function parseFlags<T extends FlagTable>(command: string, table: T, argv:
       values[name] = f.type === 'boolean' ? (f.default ?? false) : f.default;
       continue;
     }
-    values[name] = f.type === 'boolean' ? raw : parseWith(schemaOf(f), raw, () => `--${name}`);
+    try {
+      values[name] = f.type === 'boolean' ? raw : parseWith(schemaOf(f), raw, () => `--${name}`);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   return { values: values as Flags<T>, positionals: parsed.positionals };
 }

@@ -1,15 +1,15 @@
 // The training system on the synthetic corpus: determinism, a smoke run where the loss falls,
 // exact resume after an interruption, checkpoint round trip.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, copyFileSync, renameSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticCorpus, SYNTHETIC_LABELS } from '../../src/data/synthetic.js';
 import { syntheticFeatures } from '../../src/data/features.js';
 import { makeBatch } from '../../src/data/batch.js';
-import { train, loadBest, InterruptedError, type TrainConfig } from '../../src/train/trainer.js';
+import { train, loadBest, InterruptedError, RunFolderError, type TrainConfig, type TrainState } from '../../src/train/trainer.js';
 import { Crab } from '../../src/model/crab.js';
-import { saveCheckpoint, loadCheckpoint } from '../../src/train/run_checkpoint.js';
+import { saveCheckpoint, loadCheckpoint, readState } from '../../src/train/run_checkpoint.js';
 import type { FeatureSet } from '../../src/data/features.js';
 import { noGrad } from '../../src/tensor/tensor.js';
 import { cosineLr } from '../../src/train/schedule.js';
@@ -70,6 +70,43 @@ describe('training', () => {
     await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir: split, quiet: true, stopAfterSteps: 5 })).rejects.toBeInstanceOf(InterruptedError);
     await train(features, [...SYNTHETIC_LABELS], CFG, { runDir: split, quiet: true, resume: true });
     expect(stepLosses(split)).toEqual(stepLosses(full));
+    // The interrupted epoch's mean loss covers its steps before and after the interrupt.
+    const epochLosses = (d: string): number[] => readState<TrainState>(join(d, 'last')).history.map((h) => h.trainLoss);
+    expect(epochLosses(split)).toEqual(epochLosses(full));
+  });
+
+  it('run folder: a checkpoint is one unit (a damaged one is refused by name, a half-written one is never read, one between renames is recovered)', async () => {
+    const full = tmp();
+    await train(features, [...SYNTHETIC_LABELS], CFG, { runDir: full, quiet: true });
+    // Files of two different saves (kill -9 between them): refused, naming the file.
+    const mixed = tmp();
+    await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir: mixed, quiet: true, stopAfterSteps: 5 })).rejects.toBeInstanceOf(InterruptedError);
+    const other = tmp();
+    await saveCheckpoint(other, new Crab({ speechDim: features.speechDim, textDim: features.textDim, numClasses: 4, hidden: CFG.crab!.hidden, fusionHidden: CFG.crab!.fusionHidden, contrastiveDim: CFG.crab!.contrastiveDim }, 3), null, {});
+    copyFileSync(join(other, 'model.safetensors'), join(mixed, 'last', 'model.safetensors'));
+    await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir: mixed, quiet: true, resume: true })).rejects.toThrow(/last: model\.safetensors does not match the hash recorded in state\.json/);
+    // A save killed while writing leaves last.partial/; one killed between its renames leaves last.old/.
+    const crashed = tmp();
+    await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir: crashed, quiet: true, stopAfterSteps: 5 })).rejects.toBeInstanceOf(InterruptedError);
+    renameSync(join(crashed, 'last'), join(crashed, 'last.old'));
+    mkdirSync(join(crashed, 'last.partial'));
+    writeFileSync(join(crashed, 'last.partial', 'model.safetensors'), 'half');
+    await train(features, [...SYNTHETIC_LABELS], CFG, { runDir: crashed, quiet: true, resume: true });
+    expect(stepLosses(crashed)).toEqual(stepLosses(full));
+  });
+
+  it('run folder: --resume needs a checkpoint and the same settings; a used folder needs --resume or --overwrite', async () => {
+    const dir = tmp();
+    await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir: dir, quiet: true, resume: true })).rejects.toThrow(/nothing to resume \(no last\/ checkpoint\)/);
+    await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir: dir, quiet: true, stopAfterSteps: 2, corpus: 'synthetic-acted-64' })).rejects.toBeInstanceOf(InterruptedError);
+    expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).config.epochs).toBe(CFG.epochs);
+    await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir: dir, quiet: true })).rejects.toThrow(/already holds a run \(last, log\.jsonl, run\.json\); continue it with --resume, replace it with --overwrite/);
+    await expect(train(features, [...SYNTHETIC_LABELS], { ...CFG, epochs: 7 }, { runDir: dir, quiet: true, resume: true })).rejects.toThrow(new RegExp(`config epochs: ${CFG.epochs} → 7`));
+    await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir: dir, quiet: true, resume: true, corpus: 'synthetic-natural-64' })).rejects.toThrow(/corpus "synthetic-acted-64" → "synthetic-natural-64"/);
+    await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir: dir, quiet: true, resume: true, corpus: 'other' })).rejects.toBeInstanceOf(RunFolderError);
+    const st = await train(features, [...SYNTHETIC_LABELS], { ...CFG, epochs: 1 }, { runDir: dir, quiet: true, overwrite: true });
+    expect(st.history).toHaveLength(1);
+    expect(readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').filter((l) => l.includes('"epoch"') && l.includes('"type":"epoch"'))).toHaveLength(1);
   });
 
   it('checkpoint round trip: a reloaded head gives the same logits; the exported best checkpoint has no MLCS heads', async () => {

@@ -4,7 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadIemocap, loadMeld, loadMspPodcast, loadManifest, parseCsv, checkDataset, formatDataReport } from '../../src/data/corpora.js';
+import { loadIemocap, loadMeld, loadMspPodcast, loadManifest, loadDataset, parseCsv, checkDataset, formatDataReport } from '../../src/data/corpora.js';
+import { embeddingNames } from '../../src/data/embed.js';
 import { encodeWav16 } from '../../src/audio/audio.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'corpus-'));
@@ -109,6 +110,32 @@ describe('datasets', () => {
     expect(() => loadManifest(join(root, 'm.jsonl'), { labels: ['happy', 'sad'] })).toThrow(/m\.jsonl:2: label "angry" is not one of happy, sad/);
     put(join(root, 'bad.jsonl'), '{"path": "x"\n');
     expect(() => loadManifest(join(root, 'bad.jsonl'))).toThrow(/bad\.jsonl:1: not a JSON object/);
+  });
+  it('manifest: a typo in a declared label set, an empty label and unused columns are named with file and line', () => {
+    const root = tmp();
+    put(join(root, 'm.csv'), 'path,text,label,speaker,split,mood\na.wav,hi,happy,s1,train,x\nb.wav,yo,hapy,s2,train,y\n');
+    expect(() => loadManifest(join(root, 'm.csv'), { labels: ['happy', 'sad'] })).toThrow(/m\.csv:3: label "hapy" is not one of happy, sad/);
+    const undeclared = loadManifest(join(root, 'm.csv'));
+    expect(undeclared.labels).toEqual(['happy', 'hapy']); // printed with counts by crab data check
+    expect(undeclared.issues[0]).toMatchObject({ line: 1, problem: expect.stringMatching(/column\(s\) "mood" not used/) });
+    put(join(root, 'e.csv'), 'path,text,label\na.wav,hi,happy\nb.wav,yo,\n');
+    expect(() => loadManifest(join(root, 'e.csv'))).toThrow(/e\.csv:3: empty label/);
+    put(join(root, 'x.csv'), 'path,text,label\na.wav,hi,happy,extra\n');
+    expect(loadManifest(join(root, 'x.csv')).issues[0]).toMatchObject({ line: 2, problem: expect.stringMatching(/4 fields where the header has 3/) });
+    put(join(root, 'j.jsonl'), '{"path": "a.wav", "label": "happy", "emotion_score": 3}\n');
+    expect(loadManifest(join(root, 'j.jsonl')).issues[0]).toMatchObject({ line: 1, problem: expect.stringMatching(/field\(s\) "emotion_score" not used/) });
+  });
+  it('synthetic: data check counts the embedded corpus by split and class', () => {
+    const ds = loadDataset('synthetic', '', { condition: 'acted', size: 80 });
+    const r = checkDataset(ds);
+    expect(ds.utterances).toHaveLength(80);
+    expect(Object.values(r.counts).flatMap((row) => Object.values(row)).reduce((a, b) => a + b, 0)).toBe(80);
+    expect(r.missingAudio).toEqual([]);
+  });
+  it('embedding names: paths below the shared folder, extensions only where stems collide', () => {
+    expect(embeddingNames(['/d/s1/x.wav', '/d/s2/x.wav', '/d/y.wav'])).toEqual(['s1/x', 's2/x', 'y']);
+    expect(embeddingNames(['/d/a.wav', '/d/a.flac', '/d/b.wav'])).toEqual(['a.wav', 'a.flac', 'b']);
+    expect(embeddingNames(['/only/one.wav'])).toEqual(['one']);
   });
   it('parseCsv: quoted newlines keep the starting line number', () => {
     expect(parseCsv('a,b\n"x\ny",2\nz,3\n')).toEqual([{ line: 1, cells: ['a', 'b'] }, { line: 2, cells: ['x\ny', '2'] }, { line: 4, cells: ['z', '3'] }]);
