@@ -171,6 +171,12 @@ export interface CrabInput {
 export interface CrabOutput {
   logits: Tensor;
   embeddings: Partial<Record<MlcsLayer, Tensor>>;
+  /**
+   * With `withRepresentations`: what each MLCS head sees, per utterance — the frame-level
+   * projections averaged over valid frames, the pooled vectors and the fusion layer (whether or
+   * not the head is trained), for pictures of what MLCS does to the layers.
+   */
+  representations?: Partial<Record<MlcsLayer, Tensor>>;
 }
 
 /** The loss and its parts. */
@@ -257,7 +263,7 @@ export class Crab extends Module {
   }
 
   /** Runs the head. `withEmbeddings` also returns the MLCS embeddings (training). */
-  forward(x: CrabInput, withEmbeddings = this.training): CrabOutput {
+  forward(x: CrabInput, withEmbeddings = this.training, withRepresentations = false): CrabOutput {
     const c = this.config;
     const masked = c.maskPadding;
     const useSpeech = c.modalities !== 'text';
@@ -306,7 +312,13 @@ export class Crab extends Module {
       if (layers.has('text_pooled') && textPooled) embeddings.text_pooled = this.text_pooled_contrastive_mlp!.forward(textPooled);
       if (layers.has('fusion')) embeddings.fusion = this.fusion_contrastive_mlp.forward(u);
     }
-    return { logits, embeddings };
+    if (!withRepresentations) return { logits, embeddings };
+    const representations: CrabOutput['representations'] = { fusion: u };
+    if (speechProj) representations.speech_frame = timeMean(speechProj, sLen, masked);
+    if (textProj) representations.text_frame = timeMean(textProj, tLen, masked);
+    if (speechPooled) representations.speech_pooled = speechPooled;
+    if (textPooled) representations.text_pooled = textPooled;
+    return { logits, embeddings, representations };
   }
 
   /** Attention pooling: Σ_t softmax_t(score(Y_t)) · Y_t over valid steps. */

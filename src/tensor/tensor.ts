@@ -156,6 +156,39 @@ export class Tensor {
   }
 }
 
+/**
+ * Copies many tensors to the host with one submit and one wait (each {@link Tensor.toArray} waits
+ * on its own): all of them are copied into one staging buffer, mapped once and sliced. What a
+ * checkpoint save does with every parameter.
+ */
+export async function readAll(ts: readonly Tensor[]): Promise<HostArray[]> {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const t of ts) {
+    offsets.push(total);
+    total += Math.ceil((t.size * 4) / 8) * 8; // copy offsets must stay 4-byte aligned; 8 keeps every slice aligned
+  }
+  if (total === 0) return ts.map((t) => (t.dtype === 'f32' ? new Float32Array(0) : t.dtype === 'i32' ? new Int32Array(0) : new Uint32Array(0)));
+  const device = gpuDevice();
+  const staging = device.createBuffer({ size: total, usage: 0x0001 /* MAP_READ */ | 0x0008, label: 'readback-many' });
+  const enc = commandEncoder();
+  ts.forEach((t, i) => {
+    if (t.size) enc.copyBufferToBuffer(t.buffer, 0, staging, offsets[i]!, t.size * 4);
+  });
+  flush();
+  const done = await beforeWait();
+  await staging.mapAsync(0x0001 /* READ */);
+  done();
+  const all = staging.getMappedRange().slice(0);
+  staging.unmap();
+  staging.destroy();
+  flush();
+  return ts.map((t, i) => {
+    const Ctor = t.dtype === 'f32' ? Float32Array : t.dtype === 'i32' ? Int32Array : Uint32Array;
+    return new Ctor(all, offsets[i]!, t.size);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scopes: tidy() frees every tensor created inside except what it returns and what was kept.
 

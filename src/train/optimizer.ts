@@ -7,7 +7,7 @@ import { Tensor, noGrad, keep, tidy } from '../tensor/tensor.js';
 import { zeros, full } from '../kernels/fill.js';
 import { adamwUpdate } from '../kernels/adamw.js';
 import { sum, square, sqrt, addScalar, reciprocal, scale, add, minimum } from '../kernels/index.js';
-import { upload } from '../tensor/tensor.js';
+import { upload, readAll } from '../tensor/tensor.js';
 
 /** A group of parameters sharing a learning rate and weight decay. */
 export interface ParamGroup {
@@ -113,11 +113,13 @@ export class AdamW {
   /** Moments as host arrays, for checkpoints. */
   async stateDict(names: Map<Tensor, string>): Promise<Record<string, Float32Array>> {
     const out: Record<string, Float32Array> = {};
-    for (const [p, s] of this.state) {
+    const entries = [...this.state];
+    const data = await readAll(entries.flatMap(([, s]) => [s.m, s.v]));
+    entries.forEach(([p], i) => {
       const n = names.get(p) ?? p.name;
-      out[`${n}.exp_avg`] = (await s.m.toArray()) as Float32Array;
-      out[`${n}.exp_avg_sq`] = (await s.v.toArray()) as Float32Array;
-    }
+      out[`${n}.exp_avg`] = data[2 * i] as Float32Array;
+      out[`${n}.exp_avg_sq`] = data[2 * i + 1] as Float32Array;
+    });
     return out;
   }
 

@@ -18,7 +18,7 @@ import { writeAtomic } from '../util/fs.js';
 import { writeSafetensors, SafetensorsFile, type STWrite } from '../model/safetensors.js';
 import type { Module } from '../model/module.js';
 import type { AdamW } from './optimizer.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { readAll, type Tensor } from '../tensor/tensor.js';
 
 /** A checkpoint that cannot be used as it is; the message says which file and what to do. */
 export class CheckpointError extends Error {
@@ -45,11 +45,13 @@ export async function saveCheckpoint(dir: string, model: Module, opt: AdamW | nu
   // Everything is read back from the GPU before the disk is touched.
   const params: Record<string, STWrite> = {};
   const names = new Map<Tensor, string>();
+  const kept: Array<[string, Tensor]> = [];
   for (const [n, t] of model.namedParameters()) {
     names.set(t, n);
-    if (exclude?.(n)) continue;
-    params[n] = { dtype: 'F32', shape: [...t.shape], data: (await t.toArray()) as Float32Array };
+    if (!exclude?.(n)) kept.push([n, t]);
   }
+  const data = await readAll(kept.map(([, t]) => t));
+  kept.forEach(([n, t], i) => (params[n] = { dtype: 'F32', shape: [...t.shape], data: data[i] as Float32Array }));
   const moments = opt ? await opt.stateDict(names) : null;
   const tmp = `${dir}.partial`;
   rmSync(tmp, { recursive: true, force: true });

@@ -13,8 +13,8 @@ import { appendFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { writeAtomic } from '../util/fs.js';
 import { join } from 'node:path';
 import { fromArray, noGrad, tidy, scope, Rng } from '../tensor/tensor.js';
-import { argmax, classWeights, scale } from '../kernels/index.js';
-import { Crab, type CrabConfig, type CrabInput } from '../model/crab.js';
+import { argmax, classWeights, scale, concat } from '../kernels/index.js';
+import { Crab, MLCS_LAYERS, type CrabConfig, type CrabInput } from '../model/crab.js';
 import type { Module } from '../model/module.js';
 import { AdamW, type ParamGroup } from './optimizer.js';
 import { cosineLr } from './schedule.js';
@@ -68,6 +68,8 @@ export function resolveTrainConfig(c: Partial<TrainConfig>): TrainConfig {
 export interface EpochRecord {
   epoch: number;
   trainLoss: number;
+  /** Mean of each loss part over the epoch: `ce` and each contrastive layer's loss (before λ). */
+  parts?: Record<string, number>;
   dev: Metrics;
   lr: number;
   seconds: number;
@@ -89,7 +91,7 @@ export interface TrainState extends FeatureDims {
   /** The corpus trained on (name and what identifies it), compared on resume. */
   corpus?: string;
   /** The current epoch's loss so far (sum and count of steps), kept when a run is interrupted mid-epoch. */
-  epochLoss?: { sum: number; n: number };
+  epochLoss?: { sum: number; n: number; parts?: Record<string, number> };
 }
 
 /** Options of {@link train}. */
@@ -107,6 +109,8 @@ export interface TrainOptions {
   corpus?: string;
   /** Replace a run already in `runDir` (without it, a used folder is refused unless resuming). */
   overwrite?: boolean;
+  /** Keep `last/` up to date every epoch for resuming (default true; the demo's short runs skip it). */
+  saveLast?: boolean;
 }
 
 /** A run folder that cannot be used as asked; the message says why and what to do. */
@@ -271,18 +275,26 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
       // Resuming mid-epoch: the epoch's mean loss covers the steps before the interrupt too.
       let lossSum = state.stepInEpoch > 0 ? (state.epochLoss?.sum ?? 0) : 0;
       let lossN = state.stepInEpoch > 0 ? (state.epochLoss?.n ?? 0) : 0;
+      // The loss parts' sums this epoch (the CE and each contrastive loss; kept across an interrupt).
+      const partSums: Record<string, number> = state.stepInEpoch > 0 ? { ...state.epochLoss?.parts } : {};
+      let partNames: string[] = [];
       for (let s = state.stepInEpoch; s < stepsPerEpoch; s++) {
         const batch = order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((k) => trainItems[k]!);
-        const loss = await scope(async () => {
+        // One readback per step: the total loss, the CE and each contrastive loss.
+        const read = await scope(async () => {
           const l = tidy(() => {
             const out = crab.forward(task.input(batch), true);
             const parts = crab.loss(out, fromArray(batch.map((i) => i.label), [batch.length], 'i32'), weights);
             const total = cfg.accumulation > 1 ? scale(parts.total, 1 / cfg.accumulation) : parts.total;
             backward(total);
-            return parts.total;
+            const layers = MLCS_LAYERS.filter((k) => parts.contrastive[k]);
+            partNames = ['ce', ...layers];
+            return concat([parts.total, parts.ce, ...layers.map((k) => parts.contrastive[k]!)].map((t) => t.reshape([1])), 0);
           });
-          return l.item();
+          return Array.from(await l.toArray());
         });
+        const loss = read[0]!;
+        partNames.forEach((k, i) => (partSums[k] = (partSums[k] ?? 0) + read[i + 1]!));
         if (!Number.isFinite(loss)) {
           throw new Error(`train: non-finite loss (${loss}) at epoch ${epoch + 1}, step ${s + 1} (global step ${state.globalStep + 1}), batch items ${batch.map((i) => i.id).join(', ')}. ` +
             `The last good checkpoint is in ${lastDir}. Try a lower learning rate or --max-grad-norm.`);
@@ -302,13 +314,14 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
         if (interrupted || state.globalStep === o.stopAfterSteps) {
           state.rngs = task.rngs.map((r) => r.state);
           state.epoch = epoch;
-          state.epochLoss = { sum: lossSum, n: lossN };
+          state.epochLoss = { sum: lossSum, n: lossN, parts: partSums };
           await saveCheckpoint(lastDir, module, opt, state);
           throw new InterruptedError(`${bar && process.stderr.isTTY ? '\n' : ''}interrupted: saved to ${lastDir}; continue with --resume`);
         }
       }
       const dev = (await evaluateTask(task, devItems, C)).metrics;
-      const rec: EpochRecord = { epoch: epoch + 1, trainLoss: lossN ? lossSum / lossN : NaN, dev, lr: opt.groups[0]!.currentLr, seconds: (performance.now() - t0) / 1000 };
+      const parts = Object.fromEntries(Object.entries(partSums).map(([k, v]) => [k, v / Math.max(1, lossN)]));
+      const rec: EpochRecord = { epoch: epoch + 1, trainLoss: lossN ? lossSum / lossN : NaN, parts, dev, lr: opt.groups[0]!.currentLr, seconds: (performance.now() - t0) / 1000 };
       state.history.push(rec);
       log({ type: 'epoch', ...rec });
       if (!o.quiet) process.stderr.write(`epoch ${epoch + 1}: train loss ${rec.trainLoss.toFixed(4)}  dev WA ${(100 * dev.accuracy).toFixed(1)}  UA ${(100 * dev.uar).toFixed(1)}  macro-F1 ${(100 * dev.macroF1).toFixed(1)}\n`);
@@ -321,7 +334,7 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
         state.best = { metric: cfg.bestMetric, value, epoch: epoch + 1 };
         await saveCheckpoint(join(o.runDir, 'best'), module, null, state, exportFilter);
       }
-      await saveCheckpoint(lastDir, module, opt, state);
+      if (o.saveLast !== false) await saveCheckpoint(lastDir, module, opt, state);
     }
   } finally {
     process.removeListener('SIGINT', onSigint);

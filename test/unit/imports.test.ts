@@ -18,7 +18,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   model: ['tensor', 'kernels', 'util'],
   data: ['tensor', 'kernels', 'model', 'audio', 'util'],
   train: ['tensor', 'kernels', 'model', 'audio', 'util', 'data'],
-  report: ['train', 'util'],
+  report: ['tensor', 'train', 'util'],
   commands: ['tensor', 'kernels', 'model', 'audio', 'util', 'data', 'train', 'report'],
   '.': ['tensor', 'kernels', 'model', 'audio', 'util', 'data', 'train', 'report', 'commands'],
 };
