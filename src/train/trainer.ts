@@ -12,7 +12,7 @@
 import { appendFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { writeAtomic } from '../util/fs.js';
 import { join } from 'node:path';
-import { fromArray, noGrad, tidy, scope, Rng } from '../tensor/tensor.js';
+import { fromArray, noGrad, tidy, scope, keep, readAll, Rng, type Tensor } from '../tensor/tensor.js';
 import { argmax, classWeights, scale, concat } from '../kernels/index.js';
 import { Crab, MLCS_LAYERS, type CrabConfig, type CrabInput } from '../model/crab.js';
 import type { Module } from '../model/module.js';
@@ -278,27 +278,41 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
       // The loss parts' sums this epoch (the CE and each contrastive loss; kept across an interrupt).
       const partSums: Record<string, number> = state.stepInEpoch > 0 ? { ...state.epochLoss?.parts } : {};
       let partNames: string[] = [];
+      // Loss values stay on the GPU and are read a few steps at a time, in one wait (a wait per
+      // step cost more than the step itself on a CPU adapter); the step records follow.
+      const pending: Array<{ values: Tensor; s: number; step: number; lr: number; ids: string[] }> = [];
+      const drain = async (): Promise<void> => {
+        if (!pending.length) return;
+        const got = await readAll(pending.map((p) => p.values));
+        for (const [k, p] of pending.entries()) {
+          p.values.dispose();
+          const read = got[k]!;
+          const loss = read[0]!;
+          if (!Number.isFinite(loss)) {
+            pending.slice(k + 1).forEach((q) => q.values.dispose());
+            pending.length = 0;
+            throw new Error(`train: non-finite loss (${loss}) at epoch ${epoch + 1}, step ${p.s + 1} (global step ${p.step}), batch items ${p.ids.join(', ')}. ` +
+              `The last good checkpoint is in ${lastDir}. Try a lower learning rate or --max-grad-norm.`);
+          }
+          partNames.forEach((name, i) => (partSums[name] = (partSums[name] ?? 0) + read[i + 1]!));
+          lossSum += loss;
+          lossN++;
+          log({ type: 'step', epoch: epoch + 1, step: p.step, loss, lr: p.lr });
+        }
+        pending.length = 0;
+      };
       for (let s = state.stepInEpoch; s < stepsPerEpoch; s++) {
         const batch = order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((k) => trainItems[k]!);
-        // One readback per step: the total loss, the CE and each contrastive loss.
-        const read = await scope(async () => {
-          const l = tidy(() => {
-            const out = crab.forward(task.input(batch), true);
-            const parts = crab.loss(out, fromArray(batch.map((i) => i.label), [batch.length], 'i32'), weights);
-            const total = cfg.accumulation > 1 ? scale(parts.total, 1 / cfg.accumulation) : parts.total;
-            backward(total);
-            const layers = MLCS_LAYERS.filter((k) => parts.contrastive[k]);
-            partNames = ['ce', ...layers];
-            return concat([parts.total, parts.ce, ...layers.map((k) => parts.contrastive[k]!)].map((t) => t.reshape([1])), 0);
-          });
-          return Array.from(await l.toArray());
+        // The total loss, the CE and each contrastive loss of this step, as one small tensor.
+        const values = tidy(() => {
+          const out = crab.forward(task.input(batch), true);
+          const parts = crab.loss(out, fromArray(batch.map((i) => i.label), [batch.length], 'i32'), weights);
+          const total = cfg.accumulation > 1 ? scale(parts.total, 1 / cfg.accumulation) : parts.total;
+          backward(total);
+          const layers = MLCS_LAYERS.filter((k) => parts.contrastive[k]);
+          partNames = ['ce', ...layers];
+          return keep(concat([parts.total, parts.ce, ...layers.map((k) => parts.contrastive[k]!)].map((t) => t.reshape([1])), 0));
         });
-        const loss = read[0]!;
-        partNames.forEach((k, i) => (partSums[k] = (partSums[k] ?? 0) + read[i + 1]!));
-        if (!Number.isFinite(loss)) {
-          throw new Error(`train: non-finite loss (${loss}) at epoch ${epoch + 1}, step ${s + 1} (global step ${state.globalStep + 1}), batch items ${batch.map((i) => i.id).join(', ')}. ` +
-            `The last good checkpoint is in ${lastDir}. Try a lower learning rate or --max-grad-norm.`);
-        }
         if ((s + 1) % cfg.accumulation === 0 || s === stepsPerEpoch - 1) {
           const lr = cosineLr(cfg.lr, Math.floor(state.globalStep / cfg.accumulation), { total: totalSteps, warmup: cfg.warmupSteps, floor: cfg.lrFloor });
           opt.setLrFactor(lr / cfg.lr);
@@ -307,11 +321,12 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
         }
         state.globalStep++;
         state.stepInEpoch = s + 1;
-        lossSum += loss;
-        lossN++;
-        bar?.update(s + 1, { 'mean loss': lossSum / lossN, lr: opt.groups[0]!.currentLr });
-        log({ type: 'step', epoch: epoch + 1, step: state.globalStep, loss, lr: opt.groups[0]!.currentLr });
-        if (interrupted || state.globalStep === o.stopAfterSteps) {
+        pending.push({ values, s, step: state.globalStep, lr: opt.groups[0]!.currentLr, ids: batch.map((i) => i.id) });
+        const stop = interrupted || state.globalStep === o.stopAfterSteps;
+        if (pending.length >= READ_EVERY || s === stepsPerEpoch - 1 || stop) await drain();
+        else await new Promise((r) => setImmediate(r)); // lets Ctrl-C in between reads
+        if (lossN) bar?.update(s + 1, { 'mean loss': lossSum / lossN, lr: opt.groups[0]!.currentLr });
+        if (stop) {
           state.rngs = task.rngs.map((r) => r.state);
           state.epoch = epoch;
           state.epochLoss = { sum: lossSum, n: lossN, parts: partSums };
@@ -341,6 +356,9 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
   }
   return state;
 }
+
+/** Steps whose losses are read back together (one GPU wait). */
+const READ_EVERY = 8;
 
 /** Thrown when Ctrl-C stopped training after saving. */
 export class InterruptedError extends Error {}
