@@ -171,10 +171,11 @@ const kernels = new Map<string, Kernel>();
  * file name without `.wgsl`: `matmul`, `matmul.subgroup`, …
  */
 export function kernel<S extends Stem>(stem: S, variant?: VariantName<S>): Kernel {
-  const name = variant ?? Object.keys(variantsOf(stem))[0]!;
-  const key = `${stem}/${name}`;
+  // Called on every dispatch: one map lookup when cached.
+  const key = variant ? `${stem}/${variant}` : stem;
   let k = kernels.get(key);
   if (!k) {
+    const name = variant ?? Object.keys(variantsOf(stem))[0]!;
     const v = variantsOf(stem)[name];
     if (!v?.file) throw new Error(`kernel registry: ${stem} has no WGSL variant "${name}"`);
     k = { stem: v.file.replace(/\.wgsl$/, ''), source: v.source };
