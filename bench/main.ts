@@ -1,17 +1,19 @@
 // `npm run bench -- <suite> [--quick] [--no-peers]`: suites print a table and write
 // runs/bench/<suite>-<date>.json (untracked; --out FILE to choose). Suites: kernels, fused,
-// roberta, wavlm. Progress goes to stderr; --json prints the results document on stdout.
+// roberta, wavlm, audio. Progress goes to stderr; --json prints the results document on stdout.
 import { initDevice, releaseDevice } from '../src/tensor/device.js';
 import { benchKernels } from './kernels/kernels.bench.js';
 import { benchOptions } from './util.js';
 import { benchFused } from './fused/fused.bench.js';
 import { benchRoberta, benchWavlm } from './models/models.bench.js';
+import { benchAudio } from './audio/audio.bench.js';
 
 const SUITES: Record<string, (o: { quick?: boolean; peers?: boolean; clips?: number; seconds?: number }) => Promise<void>> = {
   kernels: benchKernels,
   fused: benchFused,
   roberta: benchRoberta,
   wavlm: benchWavlm,
+  audio: benchAudio,
 };
 
 async function main(): Promise<void> {
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
   }
   const suite = SUITES[args[0]!];
   if (!suite) throw new Error(`unknown suite "${args[0]}"; suites: ${Object.keys(SUITES).join(', ')}`);
-  await initDevice();
+  if (suite !== benchAudio) await initDevice(); // the audio suite needs no GPU
   try {
     const opt = (name: string): number | undefined => {
       const i = args.indexOf(name);

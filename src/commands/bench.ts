@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { FlagTable } from '../util/flags.js';
 import { usage, type Command } from './common.js';
 
-const SUITES = ['kernels', 'fused', 'roberta', 'wavlm'];
+const SUITES = ['kernels', 'fused', 'roberta', 'wavlm', 'audio'];
 
 const FLAGS = {
   quick: { type: 'boolean', help: 'one timed run per workload instead of the median of 3' },
@@ -20,7 +20,7 @@ const FLAGS = {
 
 /** `crab bench`. */
 export const benchCommand: Command = {
-  summary: 'run a benchmark suite (kernels, fused, roberta, wavlm)',
+  summary: 'run a benchmark suite (kernels, fused, roberta, wavlm, audio)',
   usage: `crab bench ${SUITES.join('|')} [options]`,
   description: 'Runs a benchmark suite; each prints a table and writes its results as JSON.',
   flags: FLAGS,
