@@ -12,6 +12,7 @@ const FLAGS = {
   'data-dir': { type: 'string', arg: 'DIR|FILE', help: 'the corpus folder (manifest: the CSV/JSONL file); not for synthetic' },
   fold: { type: 'int', arg: 'K', help: 'IEMOCAP leave-one-session-out fold, 1–5', default: 1 },
   labels: { type: 'string', arg: 'A,B,…', help: 'manifest: the declared label set, in order (a row outside it is an error)' },
+  'test-set': { type: 'string', arg: 'TestN', help: 'msp-podcast: the test set used as the test split (default Test1)' },
   condition: { type: 'enum', values: ['natural', 'acted'], default: 'natural', help: 'synthetic: the corpus condition' },
   size: { type: 'int', default: 480, help: 'synthetic: utterances' },
   json: { type: 'boolean', help: 'print one JSON document (DataCheckJson) on stdout' },
@@ -30,7 +31,7 @@ function toJson(ds: Dataset, r: DataReport): DataCheckJson {
     dataset: ds.name, labels: ds.labels, primaryMetric: ds.primaryMetric, counts: r.counts,
     totals: { utterances: ds.utterances.length, perClass, perSplit },
     missing: r.missingAudio.map((file) => ({ id: byPath.get(file) ?? file, file, reason: 'audio file not found' })),
-    emptyTranscripts: r.emptyText, seconds: r.seconds,
+    emptyTranscripts: r.emptyText, seconds: r.seconds, ...(r.groups ? { groups: r.groups } : {}),
     skipped: r.issues.map((i) => ({ file: i.file, ...(i.line ? { line: i.line } : {}), reason: i.problem })),
   };
 }
@@ -49,7 +50,7 @@ unreadable audio, empty transcripts, WAV durations and every skipped item with i
     if (name !== 'synthetic' && !values['data-dir']) usage(`data: --data-dir is required for ${name}`);
     if (values.fold !== undefined && (values.fold < 1 || values.fold > 5)) usage(`data: --fold: ${values.fold} is not allowed: expected 1–5`);
     const ds = loadDataset(name, values['data-dir'] ?? '', {
-      fold: values.fold, labels: values.labels?.split(',').map((l) => l.trim()), condition: values.condition as 'natural' | 'acted', size: values.size,
+      fold: values.fold, labels: values.labels?.split(',').map((l) => l.trim()), testSet: values['test-set'], condition: values.condition as 'natural' | 'acted', size: values.size,
     });
     const report = checkDataset(ds);
     if (values.json) printJson(toJson(ds, report));

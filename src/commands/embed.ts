@@ -7,6 +7,7 @@ import { initDevice } from '../tensor/device.js';
 import { loadWavLM } from '../model/pretrained.js';
 import { readWavLMConfig } from '../model/wavlm.js';
 import { audioFiles, embedFiles } from '../data/embed.js';
+import { newThroughput, throughputLine } from '../data/features.js';
 import { parseFlags, type FlagTable } from '../util/flags.js';
 import { usage, fetchModel, type Command } from './common.js';
 import { printJson, type EmbedJson } from './json.js';
@@ -50,8 +51,10 @@ input to its tensors. Unreadable files are listed and skipped.`,
     for (const l of layers ?? []) if (l > L) usage(`embed: --layers: ${l} is not allowed: this model has hidden states 0–${L}`);
     await initDevice();
     const model = loadWavLM(dir);
-    const r = await embedFiles(model, files, values.out!, { layers, maxSeconds: values['max-seconds'], normalize: values.normalize, quiet: values.json });
+    const stats = newThroughput();
+    const r = await embedFiles(model, files, values.out!, { layers, maxSeconds: values['max-seconds'], normalize: values.normalize, quiet: values.json, stats });
     for (const s of r.skipped) console.error(`skipped ${s.file}: ${s.reason}`);
+    console.error(throughputLine('embed', stats));
     if (values.json) printJson({ out: values.out!, index: r.index, files: r.files, skipped: r.skipped } satisfies EmbedJson);
     else console.log(`wrote ${r.written} file(s) to ${values.out} (index: ${r.index})`);
   },

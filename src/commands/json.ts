@@ -29,6 +29,8 @@ export interface DataCheckJson {
   emptyTranscripts: number;
   /** WAV durations in seconds (`unknown`: files of other formats, not measured). */
   seconds: { total: number; min: number; max: number; unknown: number };
+  /** Counts per group and class where the corpus has a grouping (IEMOCAP: `groups.counts.Ses01.happy`). */
+  groups?: { name: string; counts: Record<string, Record<string, number>> };
   /** Everything the loader skipped or found wrong, with the file (and line) and why. */
   skipped: Array<{ file: string; line?: number; reason: string }>;
 }

@@ -30,6 +30,7 @@ const FLAGS = {
   'data-dir': { type: 'string', arg: 'DIR|FILE', help: 'the corpus folder (manifest: the CSV/JSONL file)' },
   fold: { type: 'enum', values: ['1', '2', '3', '4', '5', 'all'], arg: 'K|all', help: 'IEMOCAP leave-one-session-out fold (default 1); all: the five folds, WA and UA per fold and averaged' },
   labels: { type: 'string', arg: 'A,B,…', help: 'manifest: the declared label set, in order (a row outside it is an error)' },
+  'test-set': { type: 'string', arg: 'TestN', help: 'msp-podcast: the test set used as the test split (default Test1)' },
   wavlm: { type: 'string', arg: 'DIR|org/name', help: 'WavLM checkpoint (Hugging Face folder or cached id); real corpora' },
   roberta: { type: 'string', arg: 'DIR|org/name', help: 'RoBERTa checkpoint with its tokenizer; real corpora' },
   'max-seconds': { type: 'number', min: 0.025, arg: 'S', default: 12, help: 'truncate audio' },
@@ -129,7 +130,7 @@ function plan(values: TrainFlags, argv: string[]): Plan {
   let ds: Dataset | null = null;
   if (dataset !== 'synthetic') {
     try {
-      ds = loadDataset(dataset, values['data-dir']!, { fold: values.fold && values.fold !== 'all' ? Number(values.fold) : undefined, labels: values.labels?.split(',').map((l) => l.trim()) });
+      ds = loadDataset(dataset, values['data-dir']!, { fold: values.fold && values.fold !== 'all' ? Number(values.fold) : undefined, labels: values.labels?.split(',').map((l) => l.trim()), testSet: values['test-set'] });
     } catch (e) {
       usage(`train: ${(e as Error).message}`);
     }

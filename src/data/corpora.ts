@@ -25,6 +25,8 @@ export interface Dataset {
   issues: DataIssue[];
   /** The metric papers report for this corpus. */
   primaryMetric: 'accuracy' | 'uar' | 'macroF1' | 'weightedF1';
+  /** A grouping the corpus is counted by besides the splits (IEMOCAP: its five sessions). */
+  groupBy?: { name: string; of: (u: Utterance) => string };
 }
 
 const expectDir = (dir: string, what: string): void => {
@@ -98,7 +100,8 @@ export function loadIemocap(dir: string, fold = 1): Dataset {
   }
   if (dropped) issues.push({ file: dir, problem: `${dropped} utterances with labels outside the 4-class protocol (fru, fea, sur, dis, oth, xxx) left out` });
   carveDev(utterances, 1000 + fold);
-  return { name: `iemocap-fold${fold}`, labels, utterances, issues, primaryMetric: 'uar' };
+  // Speakers are named by session and gender (Ses01F): the session is the first five characters.
+  return { name: `iemocap-fold${fold}`, labels, utterances, issues, primaryMetric: 'uar', groupBy: { name: 'session', of: (u) => u.speaker.slice(0, 5) } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,25 +223,30 @@ export function loadMeld(dir: string, o: { maxSeconds?: number } = {}): Dataset 
 
 const MSP_CODES = ['A', 'S', 'H', 'U', 'F', 'D', 'C', 'N'];
 const MSP_LABELS = ['angry', 'sad', 'happy', 'surprise', 'fear', 'disgust', 'contempt', 'neutral'];
-const MSP_SPLITS: Record<string, Utterance['split'] | 'test2'> = { Train: 'train', Development: 'dev', Test1: 'test', Test2: 'test2' };
+const MSP_SPLITS: Record<string, Utterance['split']> = { Train: 'train', Development: 'dev' };
 
 /**
  * MSP-Podcast 2.0: `Labels/labels_consensus.csv`, 8 classes (O and X dropped and counted),
- * splits Train / Development / Test1 (→ test); Test2 (no public labels in most releases) is
- * kept out unless `includeTest2`.
+ * splits Train / Development, and one of the test sets (`Test1`, `Test2`, …; default Test1, as the
+ * challenge does) as the test split. Every test set in the file is counted in the issues, the
+ * others left out; utterances whose audio file is missing are reported and left out.
  */
-export function loadMspPodcast(dir: string, o: { includeTest2?: boolean } = {}): Dataset {
+export function loadMspPodcast(dir: string, o: { testSet?: string } = {}): Dataset {
+  const testSet = o.testSet ?? 'Test1';
   expectDir(dir, 'the MSP-Podcast folder with Labels/, Audios/, Transcripts/');
   const file = join(dir, 'Labels', 'labels_consensus.csv');
   const issues: DataIssue[] = [];
   const utterances: Utterance[] = [];
   const dropped: Record<string, number> = {};
+  const testCounts: Record<string, number> = {};
   for (const r of csvWithHeader(file, ['FileName', 'EmoClass', 'SpkrID', 'Split_Set'])) {
     const name = r.get('FileName');
     const code = r.get('EmoClass');
     const splitName = r.get('Split_Set');
-    const split = MSP_SPLITS[splitName];
-    if (!split) {
+    const isTest = /^Test\d+$/.test(splitName);
+    if (isTest) testCounts[splitName] = (testCounts[splitName] ?? 0) + 1;
+    const split = isTest ? (splitName === testSet ? 'test' : null) : MSP_SPLITS[splitName];
+    if (!split && !isTest) {
       issues.push({ file, line: r.line, problem: `unknown Split_Set "${splitName}" for ${name}` });
       continue;
     }
@@ -251,15 +259,23 @@ export function loadMspPodcast(dir: string, o: { includeTest2?: boolean } = {}):
       issues.push({ file, line: r.line, problem: `unknown EmoClass "${code}" for ${name}` });
       continue;
     }
-    if (split === 'test2' && !o.includeTest2) continue;
+    if (!split) continue; // another test set: counted above
     const stem = basename(name, extname(name));
+    const audioPath = join(dir, 'Audios', name);
+    if (!existsSync(audioPath)) {
+      issues.push({ file: audioPath, problem: `audio missing for ${name} (${splitName}); left out` });
+      continue;
+    }
     const tfile = join(dir, 'Transcripts', `${stem}.txt`);
     let text = '';
     if (existsSync(tfile)) text = readFileSync(tfile, 'utf8').trim();
     else issues.push({ file: tfile, problem: `transcript missing for ${name} (text left empty)` });
-    utterances.push({ id: stem, label, text, speaker: r.get('SpkrID'), split: split === 'test2' ? 'test' : split, audioPath: join(dir, 'Audios', name) });
+    utterances.push({ id: stem, label, text, speaker: r.get('SpkrID'), split, audioPath });
   }
   for (const [c, n] of Object.entries(dropped)) issues.push({ file, problem: `${n} utterances with EmoClass ${c} (${c === 'O' ? 'other' : 'no agreement'}) left out` });
+  const sets = Object.keys(testCounts).sort();
+  if (!sets.includes(testSet)) throw new Error(`${file}: no rows in test set ${testSet}; the file has ${sets.length ? sets.join(', ') : 'no test set'}`);
+  for (const t of sets) issues.push({ file, problem: `test set ${t}: ${testCounts[t]} rows${t === testSet ? ' (the test split)' : ` (left out; choose it with --test-set ${t})`}` });
   return { name: 'msp-podcast', labels: MSP_LABELS, utterances, issues, primaryMetric: 'macroF1' };
 }
 
@@ -321,6 +337,8 @@ export function loadManifest(file: string, o: { labels?: string[] } = {}): Datas
 /** Counts and problems of a dataset, before anyone spends hours training. */
 export interface DataReport {
   counts: Record<string, Record<string, number>>;
+  /** Counts per group and class, where the corpus has a grouping (IEMOCAP: per session). */
+  groups?: { name: string; counts: Record<string, Record<string, number>> };
   missingAudio: string[];
   emptyText: number;
   seconds: { total: number; min: number; max: number; unknown: number };
@@ -367,8 +385,17 @@ export function checkDataset(ds: Dataset): DataReport {
       }
     }
   }
+  let groups: DataReport['groups'];
+  if (ds.groupBy) {
+    const g: Record<string, Record<string, number>> = {};
+    for (const u of [...ds.utterances].sort((a, b) => ds.groupBy!.of(a).localeCompare(ds.groupBy!.of(b)))) {
+      const row = (g[ds.groupBy.of(u)] ??= Object.fromEntries(ds.labels.map((l) => [l, 0])));
+      row[ds.labels[u.label]!]!++;
+    }
+    groups = { name: ds.groupBy.name, counts: g };
+  }
   return {
-    counts, missingAudio, emptyText, issues: ds.issues,
+    counts, missingAudio, emptyText, issues: ds.issues, ...(groups ? { groups } : {}),
     seconds: { total: secs.reduce((a, b) => a + b, 0), min: secs.length ? Math.min(...secs) : 0, max: secs.length ? Math.max(...secs) : 0, unknown },
   };
 }
@@ -381,6 +408,13 @@ export function formatDataReport(ds: Dataset, r: DataReport): string {
   for (const [split, row] of Object.entries(r.counts)) {
     const vals = ds.labels.map((l) => row[l]!);
     lines.push(`${split.padEnd(6)} ${vals.map((v) => String(v).padStart(w)).join(' ')}   ${vals.reduce((a, b) => a + b, 0)}`);
+  }
+  if (r.groups) {
+    lines.push(`${r.groups.name.padEnd(6)} ${ds.labels.map((l) => l.padStart(w)).join(' ')}   total`);
+    for (const [g, row] of Object.entries(r.groups.counts)) {
+      const vals = ds.labels.map((l) => row[l]!);
+      lines.push(`${g.padEnd(6)} ${vals.map((v) => String(v).padStart(w)).join(' ')}   ${vals.reduce((a, b) => a + b, 0)}`);
+    }
   }
   lines.push(`audio: ${r.missingAudio.length} missing; durations of ${ds.utterances.length - r.missingAudio.length - r.seconds.unknown} WAV files: ${(r.seconds.total / 3600).toFixed(2)} h, ${r.seconds.min.toFixed(2)}–${r.seconds.max.toFixed(2)} s` +
     (r.seconds.unknown ? ` (${r.seconds.unknown} non-WAV files not measured)` : ''));
@@ -402,7 +436,7 @@ export type DatasetName = (typeof DATASETS)[number];
  * Loads a corpus by name. `dataDir` is the corpus folder (manifest: its file); the synthetic
  * corpus needs none and takes `condition` and `size`.
  */
-export function loadDataset(name: DatasetName, dataDir: string, o: { fold?: number; labels?: string[]; condition?: SyntheticOptions['condition']; size?: number } = {}): Dataset {
+export function loadDataset(name: DatasetName, dataDir: string, o: { fold?: number; labels?: string[]; testSet?: string; condition?: SyntheticOptions['condition']; size?: number } = {}): Dataset {
   switch (name) {
     case 'synthetic': {
       const condition = o.condition ?? 'natural';
@@ -411,7 +445,7 @@ export function loadDataset(name: DatasetName, dataDir: string, o: { fold?: numb
     }
     case 'iemocap': return loadIemocap(dataDir, o.fold ?? 1);
     case 'meld': return loadMeld(dataDir);
-    case 'msp-podcast': return loadMspPodcast(dataDir);
+    case 'msp-podcast': return loadMspPodcast(dataDir, { testSet: o.testSet });
     case 'manifest': return loadManifest(dataDir, { labels: o.labels });
   }
 }

@@ -12,6 +12,7 @@ import { loadForModel } from '../audio/audio.js';
 import { writeSafetensors, type STWrite } from '../model/safetensors.js';
 import { Progress } from '../util/progress.js';
 import { writeAtomic } from '../util/fs.js';
+import type { ThroughputStats } from './features.js';
 
 const AUDIO = new Set(['.wav', '.flac', '.mp3', '.ogg', '.m4a', '.mp4', '.opus']);
 
@@ -35,6 +36,8 @@ export interface EmbedOptions {
   maxSeconds?: number;
   normalize?: boolean;
   quiet?: boolean;
+  /** Filled with where the time went. */
+  stats?: ThroughputStats;
 }
 
 /**
@@ -83,7 +86,12 @@ export async function embedFiles(model: WavLMModel, files: string[], out: string
   for (const [i, f] of files.entries()) {
     let wave: Float32Array;
     try {
+      const t0 = performance.now();
       wave = loadForModel(f, { maxSeconds: o.maxSeconds, normalize: o.normalize });
+      if (o.stats) {
+        o.stats.decodeMs += performance.now() - t0;
+        o.stats.audioSeconds += wave.length / 16000;
+      }
       if (wave.length < 400) throw new Error(`${f}: shorter than one WavLM frame (400 samples at 16 kHz)`);
     } catch (e) {
       skipped.push({ file: f, reason: (e as Error).message });
@@ -92,6 +100,7 @@ export async function embedFiles(model: WavLMModel, files: string[], out: string
     }
     const name = names[i]!;
     const entry: EmbeddedFile = { input: resolve(f), name, tensors: [], frames: 0 };
+    const t1 = performance.now();
     await scope(async () => {
       const r = noGrad(() => model.forward(fromArray(wave, [1, wave.length]), undefined, true));
       for (const l of layers) {
@@ -101,6 +110,7 @@ export async function embedFiles(model: WavLMModel, files: string[], out: string
         entry.frames = h.shape[1]!;
       }
     });
+    if (o.stats) o.stats.encodeMs += performance.now() - t1;
     done.push(entry);
     bar?.update(i + 1);
   }

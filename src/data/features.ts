@@ -68,9 +68,27 @@ export interface ExtractOptions {
   onSkip?: (u: Utterance, reason: string) => void;
   /** Keep every hidden state (for the learned layer-weighted sum), not only the last. */
   allLayers?: boolean;
+  /** Filled with where the time went (see {@link throughputLine}). */
+  stats?: ThroughputStats;
 }
 
 /** Runs the frozen encoders over the corpus in batches. */
+/** Where the time of an extraction went: audio seconds read, decode + resample time, encoder time. */
+export interface ThroughputStats {
+  audioSeconds: number;
+  decodeMs: number;
+  encodeMs: number;
+}
+
+/** A new, empty {@link ThroughputStats}. */
+export const newThroughput = (): ThroughputStats => ({ audioSeconds: 0, decodeMs: 0, encodeMs: 0 });
+
+/** One line: audio seconds per second, overall and split into decode + resample and encoders. */
+export function throughputLine(what: string, t: ThroughputStats): string {
+  const rate = (ms: number): string => (ms > 0 ? `${(t.audioSeconds / (ms / 1000)).toFixed(1)}× real time` : '—');
+  return `${what}: ${t.audioSeconds.toFixed(1)} s of audio in ${((t.decodeMs + t.encodeMs) / 1000).toFixed(1)} s (${rate(t.decodeMs + t.encodeMs)}): decode + resample ${rate(t.decodeMs)}, encoders ${rate(t.encodeMs)}`;
+}
+
 export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, roberta: RobertaModel, vocab: WordVocab | TextEncoder_, o: ExtractOptions = {}): Promise<FeatureSet> {
   const bs = o.batchSize ?? 8;
   const items: FeatureItem[] = [];
@@ -82,10 +100,16 @@ export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, rober
     for (const u of all.slice(i, i + bs)) {
       if (u.audio) {
         batch.push(u);
+        if (o.stats) o.stats.audioSeconds += u.audio.length / 16000;
         continue;
       }
       try {
+        const t0 = performance.now();
         const audio = loadForModel(u.audioPath ?? '(no path)', { maxSeconds: o.maxSeconds ?? 12, normalize: o.normalize });
+        if (o.stats) {
+          o.stats.decodeMs += performance.now() - t0;
+          o.stats.audioSeconds += audio.length / 16000;
+        }
         if (audio.length < 400) throw new Error(`${u.audioPath}: shorter than one WavLM frame`);
         batch.push({ ...u, audio });
       } catch (e) {
@@ -96,6 +120,7 @@ export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, rober
       o.onProgress?.(Math.min(i + bs, all.length), all.length);
       continue;
     }
+    const t1 = performance.now();
     await scope(async () => {
       const ids = batch.map((u) => encode(u.text));
       const x = noGrad(() => encoderStates(wavlm, roberta, batch.map((u, b) => ({ audio: u.audio!, ids: ids[b]! })), !!o.allLayers));
@@ -115,6 +140,7 @@ export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, rober
         });
       });
     });
+    if (o.stats) o.stats.encodeMs += performance.now() - t1;
     o.onProgress?.(Math.min(i + bs, all.length), all.length);
   }
   return { items, ...encoderDims(wavlm, roberta, !!o.allLayers) };
@@ -207,7 +233,9 @@ export async function syntheticFeatures(o: { condition: SyntheticOptions['condit
   }
   const { utts, vocab, wavlm, roberta } = syntheticEncoders(o.condition, o.size);
   const bar = o.quiet ? null : new ProgressBar('features (tiny WavLM + RoBERTa)', utts.length);
-  const set = await extractFeatures(utts, wavlm, roberta, vocab, { batchSize: 16, onProgress: (d) => bar?.update(d), allLayers: o.allLayers });
+  const stats = newThroughput();
+  const set = await extractFeatures(utts, wavlm, roberta, vocab, { batchSize: 16, onProgress: (d) => bar?.update(d), allLayers: o.allLayers, stats });
+  if (!o.quiet) process.stderr.write(`${throughputLine('features', stats)}\n`);
   saveFeatures(path, set);
   return set;
 }
@@ -242,9 +270,11 @@ export async function corpusFeatures(ds: Dataset, o: CorpusFeatureOptions): Prom
   const { model: roberta, tokenizer } = loadRoberta(o.roberta);
   const skipped: Array<{ id: string; reason: string }> = [];
   const bar = o.quiet ? null : new ProgressBar(`features (${ds.name})`, ds.utterances.length);
+  const stats = newThroughput();
   const features = await extractFeatures(ds.utterances, wavlm, roberta, { encode: (t) => tokenizer.encode(t) }, {
-    batchSize: 4, maxSeconds: o.maxSeconds, normalize: o.normalize, allLayers: o.allLayers, onProgress: (d) => bar?.update(d), onSkip: (u, reason) => skipped.push({ id: u.id, reason }),
+    batchSize: 4, maxSeconds: o.maxSeconds, normalize: o.normalize, allLayers: o.allLayers, onProgress: (d) => bar?.update(d), onSkip: (u, reason) => skipped.push({ id: u.id, reason }), stats,
   });
+  if (!o.quiet) process.stderr.write(`${throughputLine(`features (${ds.name})`, stats)}\n`);
   saveFeatures(path, features);
   return { features, skipped };
 }

@@ -1,10 +1,11 @@
 // crab embed's core: files in, chosen layers out; an unreadable file is skipped and reported.
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { audioFiles, embedFiles } from '../../src/data/embed.js';
+import { newThroughput, throughputLine } from '../../src/data/features.js';
 import { loadWavLM } from '../../src/model/pretrained.js';
 import { encodeWav16 } from '../../src/audio/audio.js';
 import { SafetensorsFile } from '../../src/model/safetensors.js';
@@ -22,7 +23,15 @@ describe('embed', () => {
     expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['a.wav', 'b.wav', 'bad.wav']);
     const model = loadWavLM(join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'wavlm', 'base'));
     const out = join(dir, 'e.safetensors');
-    const r = await embedFiles(model, files, out, { layers: [0, 2], quiet: true });
+    const stats = newThroughput();
+    const r = await embedFiles(model, files, out, { layers: [0, 2], quiet: true, stats });
+    // Throughput: 0.5 s at 16 kHz and 0.5 s at 8 kHz were read; both phases took time.
+    expect(stats.audioSeconds).toBeCloseTo(1.0, 6);
+    expect(stats.decodeMs).toBeGreaterThan(0);
+    expect(stats.encodeMs).toBeGreaterThan(0);
+    expect(throughputLine('embed', stats)).toMatch(/^embed: 1\.0 s of audio in \d+\.\d s \([\d.]+× real time\): decode \+ resample [\d.]+× real time, encoders [\d.]+× real time$/);
+    const index = JSON.parse(readFileSync(r.index, 'utf8')) as { files: Array<{ input: string; name: string; tensors: string[] }> };
+    expect(index.files.map((f) => [f.name, f.tensors])).toEqual([['a', ['a.layer0', 'a.layer2']], ['b', ['b.layer0', 'b.layer2']]]);
     expect(r.written).toBe(2);
     expect(r.skipped.map((s) => s.file)).toEqual([join(dir, 'bad.wav')]);
     const st = SafetensorsFile.open(out);

@@ -1,7 +1,7 @@
 // Corpus loaders on small fake corpora with the real layouts: counts, label mapping, folds,
 // skipped items with their reasons, clear errors for a wrong folder.
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadIemocap, loadMeld, loadMspPodcast, loadManifest, loadDataset, parseCsv, checkDataset, formatDataReport } from '../../src/data/corpora.js';
@@ -55,6 +55,13 @@ describe('datasets', () => {
     expect(r.missingAudio).toEqual([]);
     expect(r.seconds.min).toBeCloseTo(0.5, 3);
     expect(formatDataReport(ds, r)).toMatch(/iemocap-fold2: 11 utterances/);
+    // Per-session counts: session 1 neutral, happy (exc), angry; sessions 2–5 sad and happy.
+    expect(r.groups?.name).toBe('session');
+    expect(r.groups?.counts).toEqual({
+      Ses01: { neutral: 1, angry: 1, sad: 0, happy: 1 }, Ses02: { neutral: 0, angry: 0, sad: 1, happy: 1 }, Ses03: { neutral: 0, angry: 0, sad: 1, happy: 1 },
+      Ses04: { neutral: 0, angry: 0, sad: 1, happy: 1 }, Ses05: { neutral: 0, angry: 0, sad: 1, happy: 1 },
+    });
+    expect(formatDataReport(ds, r)).toMatch(/\nsession +neutral +angry +sad +happy +total\nSes01 +1 +1 +0 +1 +3\n/);
   });
   it('iemocap: a wrong --data-dir says what it expected', () => {
     const root = tmp();
@@ -81,12 +88,13 @@ describe('datasets', () => {
     expect(ds.issues[1]!.line).toBe(4);
     expect(ds.primaryMetric).toBe('weightedF1');
   });
-  it('msp-podcast: 8 classes, O and X counted out, splits mapped, missing transcripts reported', () => {
+  it('msp-podcast: 8 classes, O and X counted out, splits mapped, missing transcripts reported, every test set counted, missing audio left out', () => {
     const root = tmp();
     put(join(root, 'Labels', 'labels_consensus.csv'), 'FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set\n' +
       'MSP-PODCAST_0001_0008.wav,N,2.2,4.0,2.6,30,Male,Test1\nMSP-PODCAST_0001_0009.wav,H,4,5,4,30,Male,Train\nMSP-PODCAST_0002_0001.wav,X,1,1,1,31,Female,Train\n' +
       'MSP-PODCAST_0002_0002.wav,O,1,1,1,31,Female,Development\nMSP-PODCAST_0002_0003.wav,C,1,1,1,31,Female,Development\nMSP-PODCAST_0003_0001.wav,A,1,1,1,32,Male,Test2\n');
     put(join(root, 'Transcripts', 'MSP-PODCAST_0001_0008.txt'), 'hello there\n');
+    for (const f of ['0001_0008', '0001_0009', '0002_0003', '0003_0001']) put(join(root, 'Audios', `MSP-PODCAST_${f}.wav`), wav(0.5));
     const ds = loadMspPodcast(root);
     expect(ds.utterances.map((u) => [u.id, ds.labels[u.label], u.split])).toEqual([
       ['MSP-PODCAST_0001_0008', 'neutral', 'test'], ['MSP-PODCAST_0001_0009', 'happy', 'train'], ['MSP-PODCAST_0002_0003', 'contempt', 'dev'],
@@ -94,7 +102,18 @@ describe('datasets', () => {
     expect(ds.utterances[0]!.text).toBe('hello there');
     expect(ds.issues.filter((i) => /EmoClass (X|O)/.test(i.problem))).toHaveLength(2);
     expect(ds.issues.filter((i) => /transcript missing/.test(i.problem))).toHaveLength(2);
-    expect(checkDataset(ds).missingAudio).toHaveLength(3);
+    // Every test set is counted; Test1 is the test split unless another is chosen.
+    expect(ds.issues.filter((i) => /^test set/.test(i.problem)).map((i) => i.problem)).toEqual(['test set Test1: 1 rows (the test split)', 'test set Test2: 1 rows (left out; choose it with --test-set Test2)']);
+    const t2 = loadMspPodcast(root, { testSet: 'Test2' });
+    expect(t2.utterances.filter((u) => u.split === 'test').map((u) => [u.id, t2.labels[u.label]])).toEqual([['MSP-PODCAST_0003_0001', 'angry']]);
+    expect(() => loadMspPodcast(root, { testSet: 'Test3' })).toThrow(/no rows in test set Test3; the file has Test1, Test2/);
+    // Missing audio is reported and left out.
+    rmSync(join(root, 'Audios', 'MSP-PODCAST_0001_0009.wav'));
+    const gone = loadMspPodcast(root);
+    expect(gone.utterances.map((u) => u.id)).toEqual(['MSP-PODCAST_0001_0008', 'MSP-PODCAST_0002_0003']);
+    expect(gone.issues.some((i) => i.file.endsWith('MSP-PODCAST_0001_0009.wav') && /audio missing .*\(Train\); left out/.test(i.problem))).toBe(true);
+    // A file that disappears after loading is still caught by the check.
+    expect(checkDataset(ds).missingAudio).toEqual([join(root, 'Audios', 'MSP-PODCAST_0001_0009.wav')]);
   });
   it('manifest: CSV and JSONL, relative paths, unknown labels and bad splits reported with their line', () => {
     const root = tmp();
