@@ -14,9 +14,9 @@ import type { Utterance } from '../data/utterance.js';
 import { encodersFor, type Encoders, type EncoderSpec } from '../data/encoders.js';
 import { syntheticFeatures, corpusFeatures } from '../data/features.js';
 import { loadDataset, DATASETS, type Dataset, type DatasetName } from '../data/corpora.js';
-import { train, evaluate, loadBest, resolveTrainConfig, differences, RunFolderError, type TrainConfig, type TrainState } from '../train/trainer.js';
+import { train, evaluate, loadBest, resolveTrainConfig, differences, checkRunDir, RunFolderError, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { checkTrainConfig, checkTrainRules, METRICS, SYNTHETIC_DEFAULTS } from '../train/config.js';
-import { hasCheckpoint, readState } from '../train/run_checkpoint.js';
+import { readState } from '../train/run_checkpoint.js';
 import { trainEndToEnd } from '../train/finetune.js';
 import { loadRun, evaluateRun } from '../train/run.js';
 import { crossValidateIemocap } from '../train/cross_validate.js';
@@ -138,18 +138,15 @@ function plan(values: TrainFlags, argv: string[]): Plan {
   const corpus = dataset === 'synthetic' ? `synthetic-${values.condition}-${values.size}` : `${dataset}:${resolve(values['data-dir']!)}${values.fold && values.fold !== 'all' ? `:fold${values.fold}` : ''}`;
   const runDir = values['run-dir']!;
   let base: Record<string, unknown>;
+  checkRunDir({ runDir, resume: values.resume, overwrite: values.overwrite });
   if (values.resume) {
-    const last = join(runDir, 'last');
-    if (!hasCheckpoint(last)) throw new RunFolderError(`${runDir}: nothing to resume (no last/ checkpoint); start a new run without --resume`);
-    const saved = readState<TrainState>(last);
+    const saved = readState<TrainState>(join(runDir, 'last'));
     if (saved.corpus && saved.corpus !== corpus) throw new RunFolderError(`${runDir}: --resume on another corpus: the run trained on ${saved.corpus}, this is ${corpus}`);
     base = saved.config as unknown as Record<string, unknown>;
     const merged = resolveTrainConfig(deepMerge(base, fileCfg as Record<string, unknown>, flagged as Record<string, unknown>) as Partial<TrainConfig>);
     const diff = differences(resolveTrainConfig(saved.config), merged).map((d) => `config ${d}`);
     if (diff.length) throw new RunFolderError(`${runDir}: --resume with other settings than the run was started with: ${diff.join('; ')}. Resume with the run's own settings (give none), or start a new run.`);
   } else {
-    const used = ['last', 'best', 'log.jsonl', 'run.json'].filter((f) => existsSync(join(runDir, f)));
-    if (used.length && !values.overwrite) throw new RunFolderError(`${runDir} already holds a run (${used.join(', ')}); continue it with --resume, replace it with --overwrite, or choose another --run-dir`);
     base = deepMerge(dataset === 'synthetic' ? SYNTHETIC_DEFAULTS : {}, ds ? { bestMetric: ds.primaryMetric } : {});
   }
   const cfg = deepMerge(base, fileCfg as Record<string, unknown>, flagged as Record<string, unknown>) as Partial<TrainConfig>;

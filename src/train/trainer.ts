@@ -136,21 +136,24 @@ export function differences(a: unknown, b: unknown, path = '', max = 8): string[
 const RUN_FILES = ['last', 'best', 'last.old', 'best.old', 'last.partial', 'best.partial', 'log.jsonl', 'run.json'];
 
 /**
- * Checks a run folder before training touches it: `resume` needs a checkpoint; a fresh start needs
- * an unused folder, or `overwrite`, which clears what an earlier run left.
+ * Checks a run folder without touching it: `resume` needs a checkpoint; a fresh start needs an
+ * unused folder, or `overwrite`. Returns what an earlier run left (what `overwrite` removes).
  */
-export function prepareRunDir(o: TrainOptions): void {
-  const last = join(o.runDir, 'last');
+export function checkRunDir(o: Pick<TrainOptions, 'runDir' | 'resume' | 'overwrite'>): string[] {
   if (o.resume) {
-    if (!hasCheckpoint(last)) throw new RunFolderError(`${o.runDir}: nothing to resume (no last/ checkpoint); start a new run without --resume`);
-    return;
+    if (!hasCheckpoint(join(o.runDir, 'last'))) throw new RunFolderError(`${o.runDir}: nothing to resume (no last/ checkpoint); start a new run without --resume`);
+    return [];
   }
   const used = RUN_FILES.filter((f) => existsSync(join(o.runDir, f)));
-  if (!used.length) return;
-  if (!o.overwrite) {
+  if (used.length && !o.overwrite) {
     throw new RunFolderError(`${o.runDir} already holds a run (${used.join(', ')}); continue it with --resume, replace it with --overwrite, or choose another --run-dir`);
   }
-  for (const f of used) rmSync(join(o.runDir, f), { recursive: true, force: true });
+  return used;
+}
+
+/** {@link checkRunDir}, then clears what an earlier run left when overwriting. */
+export function prepareRunDir(o: TrainOptions): void {
+  for (const f of checkRunDir(o)) rmSync(join(o.runDir, f), { recursive: true, force: true });
 }
 
 /** Anything trained on: an utterance id, its label index and split. */
