@@ -11,6 +11,7 @@ import { releaseDevice, NoAdapterError } from './tensor/device.js';
 import { InterruptedError, RunFolderError } from './train/trainer.js';
 import { SchemaError } from './util/schema.js';
 import { UsageError, type Command } from './commands/common.js';
+import { FeatureCacheError } from './data/feature_cache.js';
 import { helpText } from './util/flags.js';
 import { demoCommand } from './commands/demo.js';
 import { trainCommand } from './commands/train.js';
@@ -18,6 +19,7 @@ import { dataCommand } from './commands/data.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
 import { embedCommand } from './commands/embed.js';
+import { featuresCommand } from './commands/features.js';
 import { benchCommand } from './commands/bench.js';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   eval: evalCommand,
   predict: predictCommand,
   embed: embedCommand,
+  features: featuresCommand,
   bench: benchCommand,
 };
 
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
 /** The exit status of an error: 2 for what the user can fix in the call, 130 for Ctrl-C, 1 otherwise. */
 function statusOf(e: unknown): number {
   if (e instanceof InterruptedError) return 130;
-  if (e instanceof UsageError || e instanceof SchemaError || e instanceof RunFolderError) return 2;
+  if (e instanceof UsageError || e instanceof SchemaError || e instanceof RunFolderError || e instanceof FeatureCacheError) return 2;
   return 1;
 }
 

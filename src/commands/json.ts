@@ -35,6 +35,21 @@ export interface DataCheckJson {
   skipped: Array<{ file: string; line?: number; reason: string }>;
 }
 
+/** `crab features --json`. */
+export interface FeaturesJson {
+  /** The cache folder (`plan.json` and one safetensors file per shard). */
+  cache: string;
+  shards: number;
+  /** Shards computed by this call, already there, and still missing (to be made elsewhere). */
+  computed: number[];
+  alreadyDone: number[];
+  missing: number[];
+  /** Utterances in the corpus (all shards). */
+  utterances: number;
+  /** Utterances of the computed shards left out, with why (unreadable audio). */
+  skipped: Array<{ id: string; reason: string }>;
+}
+
 /** `crab train --json`. */
 export interface TrainJson {
   runDir: string;

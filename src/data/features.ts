@@ -1,7 +1,7 @@
 /**
- * The feature cache: encoder hidden states computed once (frozen encoders), stored on disk as
- * one safetensors file per corpus and encoder set, and reused across epochs and runs — the only
- * practical way to train on a CPU adapter.
+ * Encoder features: hidden states of the frozen encoders computed once, stored as safetensors and
+ * reused across epochs and runs — the only practical way to train on a CPU adapter. The synthetic
+ * corpus' cache is one file; real corpora use the sharded cache of `feature_cache.ts`.
  * @module
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -14,9 +14,7 @@ import type { RobertaModel } from '../model/roberta.js';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
 import type { Utterance } from './utterance.js';
 import type { WordVocab, SyntheticOptions } from './synthetic.js';
-import type { Dataset } from './corpora.js';
 import { syntheticEncoders, tinyWavLMConfig, SYNTH_SEED, ENCODER_SEED } from './encoders.js';
-import { loadWavLM, loadRoberta } from '../model/pretrained.js';
 import { Progress as ProgressBar } from '../util/progress.js';
 import { loadForModel } from '../audio/audio.js';
 
@@ -166,8 +164,8 @@ export function cacheKey(parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
-/** Writes a feature set (atomically). */
-export function saveFeatures(path: string, set: FeatureSet): void {
+/** Writes a feature set (atomically), with any extra string metadata. */
+export function saveFeatures(path: string, set: FeatureSet, metadata: Record<string, string> = {}): void {
   mkdirSync(dirname(path), { recursive: true });
   const sp = new Float32Array(set.items.reduce((s, it) => s + it.speech.length, 0));
   const tx = new Float32Array(set.items.reduce((s, it) => s + it.text.length, 0));
@@ -188,12 +186,16 @@ export function saveFeatures(path: string, set: FeatureSet): void {
     speech_len: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.speechLen) },
     text_len: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.textLen) },
     label: { dtype: 'I64', shape: [set.items.length], data: ints((it) => it.label) },
-  }, { items: JSON.stringify(set.items.map((it) => [it.id, it.split, it.speaker])) });
+  }, { ...metadata, items: JSON.stringify(set.items.map((it) => [it.id, it.split, it.speaker])) });
 }
 
 /** Reads a feature set written by {@link saveFeatures}, or null when absent. */
 export function loadFeatures(path: string): FeatureSet | null {
-  if (!existsSync(path)) return null;
+  return existsSync(path) ? readFeatureFile(path).set : null;
+}
+
+/** Reads a feature file written by {@link saveFeatures}: the set and the file's metadata. */
+export function readFeatureFile(path: string): { set: FeatureSet; metadata: Record<string, string> } {
   const f = SafetensorsFile.open(path);
   // [rows, layers, width] (older caches: [rows, width]).
   const ss = f.shape('speech');
@@ -219,7 +221,7 @@ export function loadFeatures(path: string): FeatureSet | null {
     return it;
   });
   if (a !== Ns) throw new Error(`${path}: feature cache is inconsistent (delete it to rebuild)`);
-  return { items, speechDim: Ds, textDim: Dt, speechLayers: Ls, textLayers: Lt };
+  return { set: { items, speechDim: Ds, textDim: Dt, speechLayers: Ls, textLayers: Lt }, metadata: f.metadata };
 }
 
 /** Synthetic corpus → cached features (computed once per corpus and encoder set). */
@@ -238,43 +240,4 @@ export async function syntheticFeatures(o: { condition: SyntheticOptions['condit
   if (!o.quiet) process.stderr.write(`${throughputLine('features', stats)}\n`);
   saveFeatures(path, set);
   return set;
-}
-
-/** Options of {@link corpusFeatures}. */
-export interface CorpusFeatureOptions {
-  wavlm: string;
-  roberta: string;
-  cacheDir: string;
-  maxSeconds?: number;
-  normalize?: boolean;
-  quiet?: boolean;
-  /** Keep every hidden state (for the learned layer-weighted sum). */
-  allLayers?: boolean;
-}
-
-/** Features of a corpus (computed once, then read from the cache). */
-export async function corpusFeatures(ds: Dataset, o: CorpusFeatureOptions): Promise<{ features: FeatureSet; skipped: Array<{ id: string; reason: string }> }> {
-  // The key leaves the splits out (features do not depend on them), so every IEMOCAP fold shares
-  // one cache; the splits of the current protocol are applied after loading.
-  const ids = createHash('sha256').update(ds.utterances.map((u) => `${u.id}:${u.label}`).join('\n')).digest('hex');
-  const corpus = ds.name.replace(/-fold\d+$/, '');
-  const key = cacheKey([corpus, ids, o.wavlm, o.roberta, o.maxSeconds ?? 12, !!o.normalize, 'v2', ...(o.allLayers ? ['all-layers'] : [])]);
-  const path = join(o.cacheDir, `features-${corpus}-${key}.safetensors`);
-  const cached = loadFeatures(path);
-  if (cached) {
-    const split = new Map(ds.utterances.map((u) => [u.id, u.split]));
-    for (const it of cached.items) it.split = split.get(it.id) ?? it.split;
-    return { features: cached, skipped: [] };
-  }
-  const wavlm = loadWavLM(o.wavlm);
-  const { model: roberta, tokenizer } = loadRoberta(o.roberta);
-  const skipped: Array<{ id: string; reason: string }> = [];
-  const bar = o.quiet ? null : new ProgressBar(`features (${ds.name})`, ds.utterances.length);
-  const stats = newThroughput();
-  const features = await extractFeatures(ds.utterances, wavlm, roberta, { encode: (t) => tokenizer.encode(t) }, {
-    batchSize: 4, maxSeconds: o.maxSeconds, normalize: o.normalize, allLayers: o.allLayers, onProgress: (d) => bar?.update(d), onSkip: (u, reason) => skipped.push({ id: u.id, reason }), stats,
-  });
-  if (!o.quiet) process.stderr.write(`${throughputLine(`features (${ds.name})`, stats)}\n`);
-  saveFeatures(path, features);
-  return { features, skipped };
 }

@@ -8,5 +8,6 @@ export * from './synthetic.js';
 export * from './corpora.js';
 export * from './encoders.js';
 export * from './features.js';
+export * from './feature_cache.js';
 export * from './batch.js';
 export * from './embed.js';

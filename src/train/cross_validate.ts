@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { loadIemocap } from '../data/corpora.js';
-import { corpusFeatures, type CorpusFeatureOptions } from '../data/features.js';
+import { corpusFeatures, type CacheOptions } from '../data/feature_cache.js';
 import { train, evaluate, loadBest, type TrainConfig } from './trainer.js';
 
 /** One fold's test scores. */
@@ -19,7 +19,7 @@ export interface FoldResult {
  * IEMOCAP leave-one-session-out: trains each fold (test = that session) into `runDir/fold<k>`
  * from one shared feature cache and scores the best checkpoint on the held-out session.
  */
-export async function crossValidateIemocap(dataDir: string, runDir: string, cfg: Partial<TrainConfig>, enc: CorpusFeatureOptions & { maxSeconds: number; normalize: boolean }, folds = [1, 2, 3, 4, 5], quiet = false, overwrite = false): Promise<FoldResult[]> {
+export async function crossValidateIemocap(dataDir: string, runDir: string, cfg: Partial<TrainConfig>, enc: CacheOptions & { maxSeconds: number; normalize: boolean }, folds = [1, 2, 3, 4, 5], quiet = false, overwrite = false): Promise<FoldResult[]> {
   const rows: FoldResult[] = [];
   for (const fold of folds) {
     const ds = loadIemocap(dataDir, fold);

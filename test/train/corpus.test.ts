@@ -1,42 +1,15 @@
 // A real-corpus path end to end: a manifest of WAV files (one corrupt) → frozen WavLM and RoBERTa
 // from Hugging Face-style folders (with a byte-level tokenizer) → cached features → training.
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { syntheticCorpus, SYNTHETIC_LABELS } from '../../src/data/synthetic.js';
 import { encodeWav16 } from '../../src/audio/audio.js';
 import { loadManifest } from '../../src/data/corpora.js';
-import { corpusFeatures } from '../../src/data/features.js';
+import { corpusFeatures } from '../../src/data/feature_cache.js';
 import { train } from '../../src/train/trainer.js';
-import { bytesToUnicode } from '../../src/model/tokenizer.js';
-
-const fx = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
-
-/** A RoBERTa folder: the fixture weights (vocab 300) with a byte-level vocabulary of 260 ids. */
-function tinyRobertaFolder(root: string): string {
-  const rob = join(root, 'roberta');
-  mkdirSync(rob);
-  copyFileSync(join(fx, 'roberta', 'config.json'), join(rob, 'config.json'));
-  copyFileSync(join(fx, 'roberta', 'model.safetensors'), join(rob, 'model.safetensors'));
-  const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
-  bytesToUnicode().forEach((c, i) => (vocab[c] = 4 + i));
-  writeFileSync(join(rob, 'vocab.json'), JSON.stringify(vocab));
-  writeFileSync(join(rob, 'merges.txt'), '#version: 0.2\n');
-  return rob;
-}
-
-/** WAV files of a small synthetic corpus under root/wav and root/manifest.csv listing them (plus `extra` rows). */
-function writeManifest(root: string, extra: string[] = []): void {
-  const rows = ['path,text,label,speaker,split'];
-  mkdirSync(join(root, 'wav'));
-  for (const u of syntheticCorpus({ condition: 'acted', size: 32, seed: 3 })) {
-    writeFileSync(join(root, 'wav', `${u.id}.wav`), encodeWav16(u.audio!, 16000));
-    rows.push(`wav/${u.id}.wav,${u.text},${SYNTHETIC_LABELS[u.label]},${u.speaker},${u.split}`);
-  }
-  writeFileSync(join(root, 'manifest.csv'), [...rows, ...extra].join('\n'));
-}
+import { tinyRobertaFolder, writeManifest, fixtures as fx } from '../corpus-fixture.js';
 
 describe('corpus pipeline', () => {
   it('corpus: manifest of WAV files → features from HF-style folders → training; the corrupt file is skipped and reported', async () => {
@@ -89,7 +62,9 @@ describe('iemocap cross-validation', () => {
     expect(rows.map((r) => r.fold)).toEqual([1, 2]);
     for (const r of rows) expect(r.wa).toBeGreaterThanOrEqual(0);
     const { readdirSync } = await import('node:fs');
-    expect(readdirSync(cache).filter((f) => f.endsWith('.safetensors'))).toHaveLength(1); // one cache for both folds
+    const caches = readdirSync(cache);
+    expect(caches).toHaveLength(1); // one cache for both folds
+    expect(readdirSync(join(cache, caches[0]!)).sort()).toEqual(['plan.json', 'shard-0000-of-0001.safetensors']);
   });
 });
 
@@ -116,5 +91,32 @@ describe('fine-tuning on a real-corpus layout', () => {
     const broken = { ...ds.utterances[0]!, id: 'broken-1', audioPath: join(root, 'wav', 'broken.wav') };
     await expect(trainEndToEnd([broken, ...ds.utterances], [...SYNTHETIC_LABELS], { ...cfg, epochs: 1 }, { runDir: join(root, 'run2'), quiet: true, encoders: spec }, encodersFor(spec)))
       .rejects.toThrow(/utterance broken-1: .*broken\.wav.*crab data check/);
+  });
+});
+
+describe('feature cache batches', () => {
+  it('features: with a group-norm WavLM (base) each utterance is encoded alone, so its cached features equal its own forward pass', async () => {
+    const { encoderStates } = await import('../../src/model/crab_encoders.js');
+    const { loadWavLM, loadRoberta } = await import('../../src/model/pretrained.js');
+    const { loadForModel } = await import('../../src/audio/audio.js');
+    const { noGrad } = await import('../../src/tensor/tensor.js');
+    const root = mkdtempSync(join(tmpdir(), 'corpus-gn-'));
+    writeManifest(root, [], 8);
+    const rob = tinyRobertaFolder(root);
+    const ds = loadManifest(join(root, 'manifest.csv'), { labels: [...SYNTHETIC_LABELS] });
+    const { features } = await corpusFeatures(ds, { wavlm: join(fx, 'wavlm', 'base'), roberta: rob, cacheDir: join(root, 'cache'), quiet: true });
+    const wavlm = loadWavLM(join(fx, 'wavlm', 'base'));
+    const { model: roberta, tokenizer } = loadRoberta(rob);
+    wavlm.eval();
+    roberta.eval();
+    const lengths = new Set<number>();
+    for (const [i, u] of ds.utterances.entries()) {
+      const audio = loadForModel(u.audioPath!, { maxSeconds: 12 });
+      lengths.add(audio.length);
+      const x = noGrad(() => encoderStates(wavlm, roberta, [{ audio, ids: tokenizer.encode(u.text) }]));
+      expect(features.items[i]!.id).toBe(u.id);
+      expect(features.items[i]!.speech).toEqual(await x.speech.toArray());
+    }
+    expect(lengths.size).toBeGreaterThan(1); // batches of four would have padded
   });
 });
