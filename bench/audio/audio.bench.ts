@@ -19,8 +19,8 @@ export async function benchAudio(opts: { quick?: boolean } = {}): Promise<void> 
     writeFileSync(file, encodeWav16(x, rate));
     const w = `${seconds} s of ${rate / 1000} kHz WAV → 16 kHz`;
     const push = (impl: string, ms: number): void => void rows.push({ workload: w, impl, ms, rate: (seconds * 1000) / ms, unit: '× real time' });
-    push('crab polyphase', await time(async () => resample(readAudio(file).samples, rate, 16000), reps));
-    push('direct sum (previous)', await time(async () => resampleDirect(readAudio(file).samples, rate, 16000), opts.quick ? 1 : 2));
+    push('crab polyphase', await time(async () => resample((await readAudio(file)).samples, rate, 16000), reps));
+    push('direct sum (previous)', await time(async () => resampleDirect((await readAudio(file)).samples, rate, 16000), opts.quick ? 1 : 2));
     const probe = spawnSync('ffmpeg', ['-version']);
     if (!probe.error) {
       push('ffmpeg', await time(async () => {

@@ -1,11 +1,13 @@
 /**
  * Audio in: WAV reading (PCM 8/16/24/32-bit integer and 32-bit float; any channel count, mixed
- * to mono), other formats through ffmpeg when it is installed, a band-limited resampler to
+ * to mono), FLAC, MP3 and Ogg Opus without system tools, other formats through ffmpeg when it is
+ * installed, a band-limited resampler to
  * 16 kHz, truncation and normalization. Corrupt files give errors that name the file.
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { decodeCompressed, UnsupportedFormat } from './decode.js';
 
 /** Mono samples and their rate. */
 export interface Audio {
@@ -90,8 +92,11 @@ export function parseWav(buf: Buffer, name = 'audio'): Audio {
   return { samples: out, sampleRate: rate, ...(warnings.length ? { warnings } : {}) };
 }
 
-/** Reads an audio file: WAV directly, anything else through ffmpeg (16 kHz mono) if installed. */
-export function readAudio(path: string): Audio {
+/**
+ * Reads an audio file: WAV, FLAC, MP3 and Ogg Opus here (`decode.ts`), anything else (AAC in MP4,
+ * Vorbis) through ffmpeg (16 kHz mono) when it is installed.
+ */
+export async function readAudio(path: string): Promise<Audio> {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
@@ -100,11 +105,26 @@ export function readAudio(path: string): Audio {
   }
   const magic = buf.toString('ascii', 0, 4);
   if (magic === 'RIFF' || magic === 'RIFX') return parseWav(buf, path);
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 'f32le', '-ac', '1', '-ar', '16000', '-'], { maxBuffer: 1 << 30 });
-  if (r.error) throw new Error(`${path}: not a WAV file, and ffmpeg (needed for other formats) is not installed: apt-get install ffmpeg`);
-  if (r.status !== 0) throw new Error(`${path}: ffmpeg could not decode it: ${r.stderr.toString().trim().split('\n').at(-1)}`);
-  const b = r.stdout as Buffer;
-  return { samples: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)), sampleRate: 16000 };
+  let why = 'not WAV, FLAC, MP3 or Ogg Opus';
+  try {
+    const d = await decodeCompressed(buf, path);
+    if (d) return d;
+  } catch (e) {
+    if (!(e instanceof UnsupportedFormat)) throw e;
+    why = e.message.slice(path.length + 2);
+  }
+  return ffmpeg(path, why);
+}
+
+/** Decodes with ffmpeg to 16 kHz mono (the fallback for formats not read here). */
+function ffmpeg(path: string, why: string): Promise<Audio> {
+  return new Promise((done, fail) => {
+    execFile('ffmpeg', ['-v', 'error', '-i', path, '-f', 'f32le', '-ac', '1', '-ar', '16000', '-'], { encoding: 'buffer', maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return fail(new Error(`${path}: ${why}, and ffmpeg (needed for it) is not installed: apt-get install ffmpeg`));
+      if (err) return fail(new Error(`${path}: ffmpeg could not decode it: ${stderr.toString().trim().split('\n').at(-1) ?? err.message}`));
+      done({ samples: new Float32Array(stdout.buffer.slice(stdout.byteOffset, stdout.byteOffset + stdout.length)), sampleRate: 16000 });
+    });
+  });
 }
 
 function besselI0(x: number): number {
@@ -236,8 +256,8 @@ export interface LoadOptions {
 }
 
 /** A file as 16 kHz mono, truncated and normalized as asked. */
-export function loadForModel(path: string, o: LoadOptions = {}): Float32Array {
-  const a = readAudio(path);
+export async function loadForModel(path: string, o: LoadOptions = {}): Promise<Float32Array> {
+  const a = await readAudio(path);
   for (const w of a.warnings ?? []) (o.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(w);
   let x = resample(a.samples, a.sampleRate, 16000);
   if (o.maxSeconds !== undefined && x.length > o.maxSeconds * 16000) x = x.slice(0, Math.floor(o.maxSeconds * 16000));

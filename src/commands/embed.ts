@@ -25,11 +25,12 @@ const FLAGS = {
 export const embedCommand: Command = {
   summary: 'WavLM hidden states of audio files, saved as safetensors',
   usage: 'crab embed --model DIR|org/name [options] AUDIO-FILES-OR-FOLDERS…',
-  description: `Runs WavLM over each file alone (16 kHz mono after resampling; WAV read directly, other formats
-through ffmpeg) and writes the chosen layers' hidden states to one safetensors file: tensors
+  description: `Runs WavLM over each file alone (16 kHz mono after resampling; WAV, FLAC, MP3 and Ogg Opus read
+directly, other formats through ffmpeg) and writes the chosen layers' hidden states to one safetensors file: tensors
 "<name>.layer<k>", [frames, hidden], where <name> is the file's path below the folder the inputs
 share, without its extension (so a/x.wav and b/x.wav stay apart). FILE.index.json maps every
-input to its tensors. Unreadable files are listed and skipped.`,
+input to its tensors. Unreadable files are listed and skipped; when none can be read the exit
+status is 1.`,
   flags: FLAGS,
   async run(argv) {
     const { values, positionals } = parseFlags('embed', FLAGS, argv, { positionals: true });
@@ -55,6 +56,7 @@ input to its tensors. Unreadable files are listed and skipped.`,
     const r = await embedFiles(model, files, values.out!, { layers, maxSeconds: values['max-seconds'], normalize: values.normalize, quiet: values.json, stats });
     for (const s of r.skipped) console.error(`skipped ${s.file}: ${s.reason}`);
     console.error(throughputLine('embed', stats));
+    if (!r.written) throw new Error(`embed: none of the ${files.length} file(s) could be read (reasons above); nothing useful was written`);
     if (values.json) printJson({ out: values.out!, index: r.index, files: r.files, skipped: r.skipped } satisfies EmbedJson);
     else console.log(`wrote ${r.written} file(s) to ${values.out} (index: ${r.index})`);
   },

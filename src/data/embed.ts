@@ -87,7 +87,7 @@ export async function embedFiles(model: WavLMModel, files: string[], out: string
     let wave: Float32Array;
     try {
       const t0 = performance.now();
-      wave = loadForModel(f, { maxSeconds: o.maxSeconds, normalize: o.normalize });
+      wave = await loadForModel(f, { maxSeconds: o.maxSeconds, normalize: o.normalize });
       if (o.stats) {
         o.stats.decodeMs += performance.now() - t0;
         o.stats.audioSeconds += wave.length / 16000;

@@ -103,7 +103,7 @@ export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, rober
       }
       try {
         const t0 = performance.now();
-        const audio = loadForModel(u.audioPath ?? '(no path)', { maxSeconds: o.maxSeconds ?? 12, normalize: o.normalize });
+        const audio = await loadForModel(u.audioPath ?? '(no path)', { maxSeconds: o.maxSeconds ?? 12, normalize: o.normalize });
         if (o.stats) {
           o.stats.decodeMs += performance.now() - t0;
           o.stats.audioSeconds += audio.length / 16000;

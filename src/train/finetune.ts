@@ -16,10 +16,10 @@ import { fit, headFor, resolveTrainConfig, type TrainConfig, type TrainOptions, 
 /** An utterance with its token ids (audio is read per batch when it is a file). */
 export type RawItem = Utterance & { ids: number[] };
 
-function audioOf(u: Utterance, enc: Encoders): Float32Array {
+async function audioOf(u: Utterance, enc: Encoders): Promise<Float32Array> {
   if (u.audio) return u.audio;
   try {
-    return loadForModel(u.audioPath ?? '(no path)', { maxSeconds: enc.maxSeconds, normalize: enc.normalize });
+    return await loadForModel(u.audioPath ?? '(no path)', { maxSeconds: enc.maxSeconds, normalize: enc.normalize });
   } catch (e) {
     throw new Error(`utterance ${u.id}: ${(e as Error).message}. Fine-tuning reads audio every epoch; find unreadable files with \`crab data check\` and fix or drop them.`);
   }
@@ -36,6 +36,7 @@ export async function trainEndToEnd(utts: Utterance[], labels: string[], cfgIn: 
   const crab = headFor(cfg, dims, labels.length);
   const model = new CrabWithEncoders(enc.wavlm, enc.roberta, crab);
   const items: RawItem[] = utts.map((u) => ({ ...u, ids: tokenize(enc.tokenizer, u.text) }));
+  let audio: Float32Array[] = [];
   const task: TrainTask<RawItem> = {
     module: model, crab, dims,
     groups: [
@@ -43,7 +44,11 @@ export async function trainEndToEnd(utts: Utterance[], labels: string[], cfgIn: 
       { params: [...enc.wavlm.parameters(), ...enc.roberta.parameters()], lr: cfg.lr * cfg.encoderLrScale, name: 'encoders' },
     ],
     rngs: [crab._rng, enc.wavlm._rng, enc.roberta._rng],
-    input: (batch) => model.input(batch.map((u) => ({ audio: audioOf(u, enc), ids: u.ids }))),
+    // The batch's audio is read (decoded, resampled) before the step, then handed to the encoders.
+    prepare: async (batch) => {
+      audio = await Promise.all(batch.map((u) => audioOf(u, enc)));
+    },
+    input: (batch) => model.input(batch.map((u, i) => ({ audio: audio[i]!, ids: u.ids }))),
   };
   return fit(task, items, labels, cfg, o);
 }

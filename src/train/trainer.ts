@@ -174,18 +174,21 @@ export interface TrainTask<I extends Example> {
   rngs: Rng[];
   /** A batch's head input (called in a tidy scope; runs trainable encoders when fine-tuning). */
   input(items: I[]): CrabInput;
+  /** Reads what `input` needs that takes I/O (a batch's audio files), before it runs. */
+  prepare?(items: I[]): Promise<void>;
   /** Shapes recorded in the state (what `loadRun` rebuilds the head from). */
   dims: FeatureDims;
 }
 
 
 /** Evaluates a task's model on items (eval mode, no gradients). */
-export async function evaluateTask<I extends Example>(task: Pick<TrainTask<I>, 'module' | 'crab' | 'input'>, items: I[], C: number, batchSize = 64): Promise<{ metrics: Metrics; preds: number[] }> {
+export async function evaluateTask<I extends Example>(task: Pick<TrainTask<I>, 'module' | 'crab' | 'input' | 'prepare'>, items: I[], C: number, batchSize = 64): Promise<{ metrics: Metrics; preds: number[] }> {
   const was = task.module.training;
   task.module.eval();
   const preds: number[] = [];
   for (let i = 0; i < items.length; i += batchSize) {
     const batch = items.slice(i, i + batchSize);
+    await task.prepare?.(batch);
     const p = await scope(async () => {
       const idx = noGrad(() => argmax(task.crab.forward(task.input(batch), false).logits, -1));
       return Array.from(await idx.toArray());
@@ -306,6 +309,7 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
       };
       for (let s = state.stepInEpoch; s < stepsPerEpoch; s++) {
         const batch = order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((k) => trainItems[k]!);
+        await task.prepare?.(batch);
         // The total loss, the CE and each contrastive loss of this step, as one small tensor.
         const values = tidy(() => {
           const out = crab.forward(task.input(batch), true);

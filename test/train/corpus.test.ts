@@ -111,7 +111,7 @@ describe('feature cache batches', () => {
     roberta.eval();
     const lengths = new Set<number>();
     for (const [i, u] of ds.utterances.entries()) {
-      const audio = loadForModel(u.audioPath!, { maxSeconds: 12 });
+      const audio = await loadForModel(u.audioPath!, { maxSeconds: 12 });
       lengths.add(audio.length);
       const x = noGrad(() => encoderStates(wavlm, roberta, [{ audio, ids: tokenizer.encode(u.text) }]));
       expect(features.items[i]!.id).toBe(u.id);
