@@ -3,6 +3,9 @@
  * @module
  */
 import { loadDataset, checkDataset, formatDataReport, DATASETS, type Dataset, type DataReport, type DatasetName } from '../data/corpora.js';
+import { existsSync } from 'node:fs';
+import { probeCorpus } from '../data/probe.js';
+import { Progress } from '../util/progress.js';
 import { parseFlags, type FlagTable } from '../util/flags.js';
 import { usage, type Command } from './common.js';
 import { printJson, type DataCheckJson } from './json.js';
@@ -15,6 +18,8 @@ const FLAGS = {
   'test-set': { type: 'string', arg: 'TestN', help: 'msp-podcast: the test set used as the test split (default Test1)' },
   condition: { type: 'enum', values: ['natural', 'acted'], default: 'natural', help: 'synthetic: the corpus condition' },
   size: { type: 'int', default: 480, help: 'synthetic: utterances' },
+  'headers-only': { type: 'boolean', help: 'do not decode the clips: check they exist and read WAV headers only (fast)' },
+  jobs: { type: 'int', arg: 'N', help: 'clips decoded at once (default: the CPU count)' },
   json: { type: 'boolean', help: 'print one JSON document (DataCheckJson) on stdout' },
 } satisfies FlagTable;
 
@@ -29,8 +34,9 @@ function toJson(ds: Dataset, r: DataReport): DataCheckJson {
   const byPath = new Map(ds.utterances.map((u) => [u.audioPath, u.id]));
   return {
     dataset: ds.name, labels: ds.labels, primaryMetric: ds.primaryMetric, counts: r.counts,
-    totals: { utterances: ds.utterances.length, perClass, perSplit },
+    totals: { utterances: ds.utterances.length - r.undecodable.length, perClass, perSplit },
     missing: r.missingAudio.map((file) => ({ id: byPath.get(file) ?? file, file, reason: 'audio file not found' })),
+    undecodable: r.undecodable, decoded: r.decoded,
     emptyTranscripts: r.emptyText, seconds: r.seconds, ...(r.groups ? { groups: r.groups } : {}),
     skipped: r.issues.map((i) => ({ file: i.file, ...(i.line ? { line: i.line } : {}), reason: i.problem })),
   };
@@ -40,8 +46,10 @@ function toJson(ds: Dataset, r: DataReport): DataCheckJson {
 export const dataCommand: Command = {
   summary: 'check a corpus: counts per class and split, missing files, durations',
   usage: 'crab data check --dataset NAME [--data-dir DIR|FILE] [options]',
-  description: `Loads the corpus with its standard protocol and prints counts per class and split, missing or
-unreadable audio, empty transcripts, WAV durations and every skipped item with its file and line.`,
+  description: `Loads the corpus with its standard protocol, decodes every clip (several at a time, with
+progress; --headers-only skips that) and prints counts per class and split, missing audio, clips
+that exist but do not decode (left out of the counts, as training leaves them out), empty
+transcripts, durations and every skipped item with its file and line. Needs no GPU.`,
   flags: FLAGS,
   async run(argv) {
     const { values, positionals } = parseFlags('data', FLAGS, argv, { positionals: true });
@@ -52,7 +60,11 @@ unreadable audio, empty transcripts, WAV durations and every skipped item with i
     const ds = loadDataset(name, values['data-dir'] ?? '', {
       fold: values.fold, labels: values.labels?.split(',').map((l) => l.trim()), testSet: values['test-set'], condition: values.condition as 'natural' | 'acted', size: values.size,
     });
-    const report = checkDataset(ds);
+    const clips = ds.utterances.filter((u) => u.audioPath).length;
+    const bar = values.json || !clips || values['headers-only'] ? null : new Progress('decoding clips', clips);
+    const probe = values['headers-only'] || !clips ? undefined
+      : await probeCorpus(ds.utterances, { concurrency: values.jobs, include: (f) => existsSync(f), onProgress: (d) => bar?.update(d) });
+    const report = checkDataset(ds, probe);
     if (values.json) printJson(toJson(ds, report));
     else console.log(formatDataReport(ds, report));
   },

@@ -26,8 +26,12 @@ export interface DataCheckJson {
   totals: { utterances: number; perClass: Record<string, number>; perSplit: Record<string, number> };
   /** Utterances whose audio file does not exist. */
   missing: Array<{ id: string; file: string; reason: string }>;
+  /** Clips that exist but did not decode, with the decoder's reason (left out of `counts`). */
+  undecodable: Array<{ id: string; file: string; reason: string }>;
+  /** Whether every clip was decoded (false with --headers-only: only WAV headers were read). */
+  decoded: boolean;
   emptyTranscripts: number;
-  /** WAV durations in seconds (`unknown`: files of other formats, not measured). */
+  /** Durations in seconds of the decoded clips (with --headers-only: of WAV files; `unknown`: not measured). */
   seconds: { total: number; min: number; max: number; unknown: number };
   /** Counts per group and class where the corpus has a grouping (IEMOCAP: `groups.counts.Ses01.happy`). */
   groups?: { name: string; counts: Record<string, Record<string, number>> };

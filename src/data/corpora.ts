@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname, resolve, basename, extname } from 'node:path';
 import type { Utterance } from './utterance.js';
+import type { ProbeResult } from './probe.js';
 import { Rng } from '../tensor/rng.js';
 import { syntheticCorpus, SYNTHETIC_LABELS, SYNTH_SEED, type SyntheticOptions } from './synthetic.js';
 
@@ -340,6 +341,10 @@ export interface DataReport {
   /** Counts per group and class, where the corpus has a grouping (IEMOCAP: per session). */
   groups?: { name: string; counts: Record<string, Record<string, number>> };
   missingAudio: string[];
+  /** Clips that exist but did not decode (when every clip was decoded); left out of the counts. */
+  undecodable: Array<{ id: string; file: string; reason: string }>;
+  /** Whether every clip was decoded (durations of all formats), or only WAV headers read. */
+  decoded: boolean;
   emptyText: number;
   seconds: { total: number; min: number; max: number; unknown: number };
   issues: DataIssue[];
@@ -365,21 +370,27 @@ function wavSeconds(path: string): number | null {
   return null;
 }
 
-/** Per-class and per-split counts, missing files, empty transcripts and durations. */
-export function checkDataset(ds: Dataset): DataReport {
+/**
+ * Per-class and per-split counts, missing files, empty transcripts and durations. With `probe`
+ * (every clip decoded, {@link probeCorpus}), durations cover every format and clips that did
+ * not decode are reported and left out of the counts; without it, WAV headers give durations.
+ */
+export function checkDataset(ds: Dataset, probe?: ProbeResult): DataReport {
   const counts: Record<string, Record<string, number>> = {};
   const missingAudio: string[] = [];
   let emptyText = 0;
   const secs: number[] = [];
   let unknown = 0;
+  const bad = new Set(probe?.undecodable.map((x) => x.id));
   for (const u of ds.utterances) {
+    if (bad.has(u.id)) continue;
     const row = (counts[u.split] ??= Object.fromEntries(ds.labels.map((l) => [l, 0])));
     row[ds.labels[u.label]!]!++;
     if (!u.text) emptyText++;
     if (u.audioPath) {
       if (!existsSync(u.audioPath)) missingAudio.push(u.audioPath);
       else {
-        const s = wavSeconds(u.audioPath);
+        const s = probe ? probe.seconds.get(u.id) ?? null : wavSeconds(u.audioPath);
         if (s === null) unknown++;
         else secs.push(s);
       }
@@ -395,14 +406,14 @@ export function checkDataset(ds: Dataset): DataReport {
     groups = { name: ds.groupBy.name, counts: g };
   }
   return {
-    counts, missingAudio, emptyText, issues: ds.issues, ...(groups ? { groups } : {}),
+    counts, missingAudio, undecodable: probe?.undecodable ?? [], decoded: !!probe, emptyText, issues: ds.issues, ...(groups ? { groups } : {}),
     seconds: { total: secs.reduce((a, b) => a + b, 0), min: secs.length ? Math.min(...secs) : 0, max: secs.length ? Math.max(...secs) : 0, unknown },
   };
 }
 
 /** The report as text. */
 export function formatDataReport(ds: Dataset, r: DataReport): string {
-  const lines = [`${ds.name}: ${ds.utterances.length} utterances, ${ds.labels.length} classes (${ds.labels.join(', ')}); papers report ${ds.primaryMetric}`];
+  const lines = [`${ds.name}: ${ds.utterances.length - r.undecodable.length} utterances, ${ds.labels.length} classes (${ds.labels.join(', ')}); papers report ${ds.primaryMetric}`];
   const w = Math.max(8, ...ds.labels.map((l) => l.length));
   lines.push(`${'split'.padEnd(6)} ${ds.labels.map((l) => l.padStart(w)).join(' ')}   total`);
   for (const [split, row] of Object.entries(r.counts)) {
@@ -416,11 +427,15 @@ export function formatDataReport(ds: Dataset, r: DataReport): string {
       lines.push(`${g.padEnd(6)} ${vals.map((v) => String(v).padStart(w)).join(' ')}   ${vals.reduce((a, b) => a + b, 0)}`);
     }
   }
-  lines.push(`audio: ${r.missingAudio.length} missing; durations of ${ds.utterances.length - r.missingAudio.length - r.seconds.unknown} WAV files: ${(r.seconds.total / 3600).toFixed(2)} h, ${r.seconds.min.toFixed(2)}–${r.seconds.max.toFixed(2)} s` +
-    (r.seconds.unknown ? ` (${r.seconds.unknown} non-WAV files not measured)` : ''));
+  const measured = ds.utterances.length - r.missingAudio.length - r.undecodable.length - r.seconds.unknown;
+  lines.push(`audio: ${r.missingAudio.length} missing${r.decoded ? `, ${r.undecodable.length} undecodable (left out of the counts)` : ''}; ` +
+    `durations of ${measured} ${r.decoded ? 'decoded' : 'WAV'} files: ${(r.seconds.total / 3600).toFixed(2)} h, ${r.seconds.min.toFixed(2)}–${r.seconds.max.toFixed(2)} s` +
+    (r.seconds.unknown ? ` (${r.seconds.unknown} non-WAV files not measured; without --headers-only every clip is decoded)` : ''));
   lines.push(`transcripts: ${r.emptyText} empty`);
   for (const m of r.missingAudio.slice(0, 10)) lines.push(`  missing: ${m}`);
   if (r.missingAudio.length > 10) lines.push(`  … and ${r.missingAudio.length - 10} more missing`);
+  for (const m of r.undecodable.slice(0, 10)) lines.push(`  undecodable: ${m.id}: ${m.reason}`);
+  if (r.undecodable.length > 10) lines.push(`  … and ${r.undecodable.length - 10} more undecodable`);
   lines.push(`issues: ${r.issues.length}`);
   for (const i of r.issues.slice(0, 20)) lines.push(`  ${i.file}${i.line ? `:${i.line}` : ''}: ${i.problem}`);
   if (r.issues.length > 20) lines.push(`  … and ${r.issues.length - 20} more`);

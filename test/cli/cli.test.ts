@@ -108,6 +108,36 @@ describe('cli', () => {
     expect(oneLine(typo)).toMatch(/m\.csv:3: label "sad" is not one of happy, sadd/);
   });
 
+  it('cli: data check decodes every clip: a MELD clip that exists but does not decode is named and left out of the counts', () => {
+    const d = tmp();
+    const header = 'Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime';
+    const row = (i: number, emo: string): string => `${i},Line ${i},Joey,${emo},neutral,0,${i},1,1,"00:00:01,000","00:00:03,000"`;
+    writeFileSync(join(d, 'train_sent_emo.csv'), [header, row(0, 'joy'), row(1, 'anger'), row(2, 'sadness'), row(3, 'joy')].join('\n'));
+    writeFileSync(join(d, 'dev_sent_emo.csv'), header);
+    writeFileSync(join(d, 'test_sent_emo.csv'), header);
+    mkdirSync(join(d, 'train_splits'));
+    for (const i of [0, 1]) writeFileSync(join(d, 'train_splits', `dia0_utt${i}.wav`), encodeWav16(new Float32Array(16000 * (i + 1)), 16000));
+    writeFileSync(join(d, 'train_splits', 'dia0_utt2.wav'), Buffer.from('RIFF\x10\x00\x00\x00WAVEjunkjunk')); // exists, does not decode
+    writeFileSync(join(d, 'train_splits', 'dia0_utt3.mp4'), Buffer.from('not an mp4 at all')); // neither, with or without ffmpeg
+    const r = run(['data', 'check', '--dataset', 'meld', '--data-dir', d, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as DataCheckJson;
+    expect(doc.decoded).toBe(true);
+    expect(doc.undecodable.map((u) => u.id)).toEqual(['train_dia0_utt2', 'train_dia0_utt3']);
+    expect(doc.undecodable[0]!.reason).toMatch(/dia0_utt2\.wav: not a readable WAV file/);
+    expect(doc.undecodable[1]!.reason).toMatch(/dia0_utt3\.mp4: .*ffmpeg/);
+    expect(doc.totals.utterances).toBe(2);
+    expect(doc.counts.train).toMatchObject({ joy: 1, anger: 1, sadness: 0 });
+    expect(doc.seconds).toMatchObject({ total: 3, min: 1, max: 2, unknown: 0 });
+    const text = run(['data', 'check', '--dataset', 'meld', '--data-dir', d]);
+    expect(text.stdout).toMatch(/meld: 2 utterances/);
+    expect(text.stdout).toMatch(/audio: 0 missing, 2 undecodable \(left out of the counts\); durations of 2 decoded files/);
+    expect(text.stdout).toMatch(/undecodable: train_dia0_utt2: /);
+    // --headers-only: the old, fast check (counts every clip that exists).
+    const quick = JSON.parse(run(['data', 'check', '--dataset', 'meld', '--data-dir', d, '--json', '--headers-only']).stdout) as DataCheckJson;
+    expect(quick).toMatchObject({ decoded: false, undecodable: [], totals: { utterances: 4 } });
+  });
+
   it('cli: a failure in a GPU command exits 1 with one line; CRAB_DEBUG adds the stack', () => {
     const d = tmp();
     mkdirSync(join(d, 'best'), { recursive: true });
