@@ -1,12 +1,22 @@
-// Decode + resample to 16 kHz, in audio seconds per second of wall time, in one run: the direct
-// Kaiser-sinc sum (the previous path), the polyphase resampler (the current path), and ffmpeg
-// where it is installed. No GPU involved.
+// Decode + resample to 16 kHz, in audio seconds per second of wall time, in one run. WAV: the
+// direct Kaiser-sinc sum (the previous path), the polyphase resampler (the current path), ffmpeg.
+// FLAC, MP3, Ogg Opus: crab's decoders (ours for FLAC, mpg123 and libopus in WASM) against
+// ffmpeg, which was the only path before. The compressed files are made from a 12 s WAV by
+// flac, lame and opusenc when installed (apt-get install flac lame opus-tools); rows whose tool
+// is missing are left out and named. No GPU involved.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAudio, resample, resampleDirect, encodeWav16 } from '../../src/audio/audio.js';
 import { time, report, type Row } from '../util.js';
+
+const hasFfmpeg = !spawnSync('ffmpeg', ['-version']).error;
+
+function ffmpeg(file: string): void {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'f32le', '-ac', '1', '-ar', '16000', '-'], { maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+}
 
 export async function benchAudio(opts: { quick?: boolean } = {}): Promise<void> {
   const reps = opts.quick ? 1 : 3;
@@ -21,13 +31,34 @@ export async function benchAudio(opts: { quick?: boolean } = {}): Promise<void> 
     const push = (impl: string, ms: number): void => void rows.push({ workload: w, impl, ms, rate: (seconds * 1000) / ms, unit: '× real time' });
     push('crab polyphase', await time(async () => resample((await readAudio(file)).samples, rate, 16000), reps));
     push('direct sum (previous)', await time(async () => resampleDirect((await readAudio(file)).samples, rate, 16000), opts.quick ? 1 : 2));
-    const probe = spawnSync('ffmpeg', ['-version']);
-    if (!probe.error) {
-      push('ffmpeg', await time(async () => {
-        const r = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'f32le', '-ac', '1', '-ar', '16000', '-'], { maxBuffer: 1 << 28 });
-        if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
-      }, reps));
-    }
+    if (hasFfmpeg) push('ffmpeg', await time(async () => ffmpeg(file), reps));
   }
+  // Compressed formats, 12 s at 44.1 kHz (Opus: 48 kHz, its only rate).
+  const missing: string[] = [];
+  if (!hasFfmpeg) missing.push('ffmpeg');
+  for (const [fmt, tool, rate, args] of [
+    ['flac', 'flac', 44100, (i: string, o: string) => ['-5', '-f', '--silent', '-o', o, i]],
+    ['mp3', 'lame', 44100, (i: string, o: string) => ['--quiet', '-b', '128', i, o]],
+    ['opus', 'opusenc', 48000, (i: string, o: string) => ['--quiet', '--bitrate', '64', i, o]],
+  ] as const) {
+    const x = Float32Array.from({ length: rate * seconds }, (_, i) => 0.4 * Math.sin((2 * Math.PI * 220 * i) / rate) + 0.2 * Math.sin((2 * Math.PI * 3100 * i) / rate));
+    const src = join(dir, `src-${fmt}.wav`);
+    writeFileSync(src, encodeWav16(x, rate));
+    const file = join(dir, `tone.${fmt}`);
+    const made = spawnSync(tool, args(src, file));
+    if (made.error || made.status !== 0) {
+      missing.push(tool);
+      continue;
+    }
+    const w = `${seconds} s of ${rate / 1000} kHz ${fmt.toUpperCase()} → 16 kHz`;
+    const push = (impl: string, ms: number): void => void rows.push({ workload: w, impl, ms, rate: (seconds * 1000) / ms, unit: '× real time' });
+    await readAudio(file); // WASM compiled once per process, as in a feature run
+    push(`crab (${fmt === 'flac' ? 'own decoder' : fmt === 'mp3' ? 'mpg123 WASM' : 'libopus WASM'}) + polyphase`, await time(async () => {
+      const a = await readAudio(file);
+      resample(a.samples, a.sampleRate, 16000);
+    }, reps));
+    if (hasFfmpeg) push('ffmpeg (the previous path)', await time(async () => ffmpeg(file), reps));
+  }
+  if (missing.length) console.log(`audio: left out rows needing ${missing.join(', ')} (not installed)`);
   report('audio', rows, { adapter: 'CPU (no GPU involved)' });
 }
