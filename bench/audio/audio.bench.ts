@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAudio, resample, resampleDirect, encodeWav16 } from '../../src/audio/audio.js';
 import { time, report, type Row } from '../util.js';
+import { initDevice } from '../../src/tensor/device.js';
+import { WavLMModel, WAVLM_DEFAULTS } from '../../src/model/wavlm.js';
+import { embedFiles } from '../../src/data/embed.js';
+import { newThroughput, throughputLine } from '../../src/data/features.js';
 
 const hasFfmpeg = !spawnSync('ffmpeg', ['-version']).error;
 
@@ -60,5 +64,19 @@ export async function benchAudio(opts: { quick?: boolean } = {}): Promise<void> 
     if (hasFfmpeg) push('ffmpeg (the previous path)', await time(async () => ffmpeg(file), reps));
   }
   if (missing.length) console.log(`audio: left out rows needing ${missing.join(', ')} (not installed)`);
-  report('audio', rows, { adapter: 'CPU (no GPU involved)' });
+  // crab embed end to end (decode + resample + WavLM on the adapter): WavLM-base-plus shapes,
+  // random weights, three 4 s files at 44.1 kHz.
+  const { info } = await initDevice();
+  const model = new WavLMModel({ ...WAVLM_DEFAULTS, hidden_dropout: 0, attention_dropout: 0, feat_proj_dropout: 0, layerdrop: 0 }, 1);
+  const files = [0, 1, 2].map((k) => {
+    const f = join(dir, `embed-${k}.wav`);
+    writeFileSync(f, encodeWav16(Float32Array.from({ length: 4 * 44100 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * (200 + 50 * k) * i) / 44100)), 44100));
+    return f;
+  });
+  await embedFiles(model, files.slice(0, 1), join(dir, 'warm.safetensors'), { quiet: true }); // pipelines compiled
+  const stats = newThroughput();
+  const ms = await time(async () => void (await embedFiles(model, files, join(dir, 'e.safetensors'), { quiet: true, stats })), 1);
+  rows.push({ workload: 'crab embed: 3 × 4 s of 44.1 kHz WAV, WavLM-base-plus shapes', impl: 'decode + resample + encoder', ms, rate: 12000 / ms, unit: '× real time' });
+  console.log(throughputLine('crab embed', stats));
+  report('audio', rows, { adapter: `CPU for decoding; crab embed's encoder on ${info.name}` });
 }
