@@ -32,13 +32,24 @@ export interface AttentionOptions {
 
 /** Attention composed from basic ops (materializes the scores). */
 export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
-  if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw new Error(`attention: expected q, k, v of shape (B, H, T|S, Dh), got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  if (v.ndim !== 4) throw new Error(`attention: expected v of shape (B, H, S, Dh), got ${fmt(v.shape)}`);
+  return matmul(attentionWeights(q, k, opts), v);
+}
+
+/**
+ * The attention weights `softmax(Q·Kᵀ·scale + bias, masked)` (B, H, T, S), with gradients: what
+ * a model returns as its attentions, and where attention dropout acts (on these weights, before
+ * they multiply V — the fused kernels have no in-kernel mask, so training with attention dropout
+ * takes this path).
+ */
+export function attentionWeights(q: Tensor, k: Tensor, opts: AttentionOptions = {}): Tensor {
+  if (q.ndim !== 4 || k.ndim !== 4) throw new Error(`attention: expected q, k of shape (B, H, T|S, Dh), got ${fmt(q.shape)}, ${fmt(k.shape)}`);
   const Dh = q.shape[3]!;
   const s0 = scaleOp(matmul(q, k, { transB: true }), opts.scale ?? 1 / Math.sqrt(Dh));
   const s1 = opts.bias ? add(s0, opts.bias) : s0;
   const [B, , , S] = s1.shape as [number, number, number, number];
   const s2 = opts.keyPaddingMask ? maskedFill(s1, opts.keyPaddingMask.reshape([B, 1, 1, S]), -Infinity) : s1;
-  return matmul(softmax(s2), v);
+  return softmax(s2);
 }
 
 /**

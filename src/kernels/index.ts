@@ -21,7 +21,7 @@ export { embedding } from './embedding.js';
 export { dropout } from './dropout.js';
 export { REGISTRY, kernel, forceVariant, forcedVariant, chooseVariant, registryEntries, hasSubgroupsOf8, type Stem, type VariantName, type Variant, type AnyVariant, type ProblemOf, type MatmulProblem, type AttentionProblem, type GruProblem } from './registry.js';
 export { adamwUpdate, type AdamWStep } from './adamw.js';
-export { attention, attentionComposed, attentionImpl, type AttentionOptions, type AttentionImpl } from './attention.js';
+export { attention, attentionComposed, attentionWeights, attentionImpl, type AttentionOptions, type AttentionImpl } from './attention.js';
 export { crossEntropy, crossEntropyComposed, classWeights, type CrossEntropyOptions } from './cross_entropy.js';
 export { contrastiveLoss, contrastiveComposed, type ContrastiveMode, type ContrastiveOptions } from './contrastive.js';
 export { gruRecurrence, gruImpl, GRU_MAX_HIDDEN, type GruImpl } from './gru.js';

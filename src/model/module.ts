@@ -5,7 +5,7 @@
  * @module
  */
 import { Tensor, Rng, fromArray, noGrad, upload, keep, fmt, type HostArray } from '../tensor/tensor.js';
-import { linear, layerNorm, embedding, dropout } from '../kernels/index.js';
+import { linear, layerNorm, embedding, dropout, mul } from '../kernels/index.js';
 
 const PARAMS = new WeakSet<Tensor>();
 
@@ -37,10 +37,58 @@ export function normalInit(n: number, std: number, rng: Rng): Float32Array {
   return a;
 }
 
+/**
+ * Training-mode masks by site, from outside the engine: a test hook, so that masks drawn in
+ * PyTorch can be given to the engine and both sides compute the same step. A site is a module
+ * path (`encoder.layers.3.attention.dropout`) or a model-level decision under its path
+ * (`mask_time_indices`, `encoder.layerdrop`); what a mask means is the site's (keep masks for
+ * dropout). Undefined: the site draws its own, seeded.
+ */
+export type MaskSource = (site: string, shape: readonly number[]) => Float32Array | undefined;
+
+let maskSource: MaskSource | null = null;
+
+/** The mask the current {@link MaskSource} gives for a site, if any. */
+export function givenMask(site: string, shape: readonly number[]): Float32Array | undefined {
+  const m = maskSource?.(site, shape);
+  if (m && m.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`mask for ${site}: ${m.length} values for shape ${fmt(shape)}`);
+  return m;
+}
+
+/** Runs `fn` with training-mode masks taken from `source`; the sites are `model`'s module paths. */
+export async function withMasks<T>(model: Module, source: MaskSource, fn: () => T | Promise<T>): Promise<T> {
+  model.nameSites();
+  const prev = maskSource;
+  maskSource = source;
+  try {
+    return await fn();
+  } finally {
+    maskSource = prev;
+  }
+}
+
 /** Base class: parameters, children, train/eval mode, state dicts. */
 export abstract class Module {
   /** Training mode (dropout and friends on). */
   training = false;
+  /** This module's path from the root it was named from ({@link Module.nameSites}). */
+  _site = '';
+
+  /** Names every module by its path from here (the sites of {@link MaskSource}). */
+  nameSites(prefix = ''): void {
+    this._site = prefix;
+    for (const [key, v] of Object.entries(this)) {
+      if (key.startsWith('_')) continue;
+      const name = prefix ? `${prefix}.${key}` : key;
+      if (v instanceof Module) v.nameSites(name);
+      else if (Array.isArray(v)) v.forEach((m, i) => m instanceof Module && m.nameSites(`${name}.${i}`));
+    }
+  }
+
+  /** The site name of a decision this module makes (`mask_time_indices` → `wavlm.mask_time_indices`). */
+  site(name: string): string {
+    return this._site ? `${this._site}.${name}` : name;
+  }
 
   /** Every parameter by its dotted path (Hugging Face names), in declaration order. */
   namedParameters(prefix = ''): Map<string, Tensor> {
@@ -176,6 +224,8 @@ export class Dropout extends Module {
   }
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
+    const keep = givenMask(this._site, x.shape);
+    if (keep) return mul(x, fromArray(keep.map((k) => k / (1 - this.p)), x.shape));
     return dropout(x, this.p, this._rng.nextU32(), true);
   }
 }

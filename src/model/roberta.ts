@@ -6,7 +6,7 @@
  * @module
  */
 import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
-import { add, gelu, permute, attention } from '../kernels/index.js';
+import { add, gelu, permute, attention, attentionWeights, matmul } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Embedding, Dropout } from './module.js';
 import { z } from 'zod';
 import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
@@ -95,18 +95,34 @@ export class RobertaSelfAttention extends Module {
   query: Linear;
   key: Linear;
   value: Linear;
+  /** Dropout on the attention probabilities (`attention_probs_dropout_prob`, training). */
+  dropout: Dropout;
   constructor(readonly c: RobertaConfig, rng: Rng) {
     super();
     this.query = new Linear(c.hidden_size, c.hidden_size, rng, { std: 0.02 });
     this.key = new Linear(c.hidden_size, c.hidden_size, rng, { std: 0.02 });
     this.value = new Linear(c.hidden_size, c.hidden_size, rng, { std: 0.02 });
+    this.dropout = new Dropout(c.attention_probs_dropout_prob, rng);
   }
-  forward(x: Tensor, keyPaddingMask: Tensor | null): Tensor {
+  /**
+   * With attention dropout in training, or when the probabilities are asked for, they are formed
+   * (the composed path) and returned after dropout [B, H, T, T], as HF's `attentions`.
+   */
+  forward(x: Tensor, keyPaddingMask: Tensor | null, outputAttentions = false): { out: Tensor; weights?: Tensor } {
     const [B, T, D] = x.shape as [number, number, number];
     const H = this.c.num_attention_heads;
     const heads = (t: Tensor): Tensor => permute(t.reshape([B, T, H, D / H]), [0, 2, 1, 3]);
-    const a = attention(heads(this.query.forward(x)), heads(this.key.forward(x)), heads(this.value.forward(x)), { keyPaddingMask });
-    return permute(a, [0, 2, 1, 3]).reshape([B, T, D]);
+    const [q, k, v] = [heads(this.query.forward(x)), heads(this.key.forward(x)), heads(this.value.forward(x))];
+    let a: Tensor;
+    let weights: Tensor | undefined;
+    if (outputAttentions || (this.training && this.dropout.p > 0)) {
+      const w = this.dropout.forward(attentionWeights(q, k, { keyPaddingMask }));
+      a = matmul(w, v);
+      if (outputAttentions) weights = w;
+    } else {
+      a = attention(q, k, v, { keyPaddingMask });
+    }
+    return { out: permute(a, [0, 2, 1, 3]).reshape([B, T, D]), weights };
   }
 }
 
@@ -134,8 +150,9 @@ export class RobertaAttention extends Module {
     this.self = new RobertaSelfAttention(c, rng);
     this.output = new RobertaResidualOutput(c.hidden_size, c, rng);
   }
-  forward(x: Tensor, mask: Tensor | null): Tensor {
-    return this.output.forward(this.self.forward(x, mask), x);
+  forward(x: Tensor, mask: Tensor | null, outputAttentions = false): { out: Tensor; weights?: Tensor } {
+    const a = this.self.forward(x, mask, outputAttentions);
+    return { out: this.output.forward(a.out, x), weights: a.weights };
   }
 }
 
@@ -160,9 +177,9 @@ export class RobertaLayer extends Module {
     this.intermediate = new RobertaIntermediate(c, rng);
     this.output = new RobertaResidualOutput(c.intermediate_size, c, rng);
   }
-  forward(x: Tensor, mask: Tensor | null): Tensor {
-    const a = this.attention.forward(x, mask);
-    return this.output.forward(this.intermediate.forward(a), a);
+  forward(x: Tensor, mask: Tensor | null, outputAttentions = false): { out: Tensor; weights?: Tensor } {
+    const a = this.attention.forward(x, mask, outputAttentions);
+    return { out: this.output.forward(this.intermediate.forward(a.out), a.out), weights: a.weights };
   }
 }
 
@@ -174,14 +191,17 @@ export class RobertaEncoder extends Module {
   }
 
   /** The layers in order; `pad` [B, T] marks padded tokens (1 = padding), masked as keys. */
-  forward(hiddenStates: Tensor, pad: Tensor | null, outputHiddenStates = false): EncoderOutput {
+  forward(hiddenStates: Tensor, pad: Tensor | null, outputHiddenStates = false, outputAttentions = false): EncoderOutput {
     let h = hiddenStates;
     const all = outputHiddenStates ? [h] : undefined;
+    const attentions = outputAttentions ? [] as Tensor[] : undefined;
     for (const layer of this.layer) {
-      h = layer.forward(h, pad);
+      const r = layer.forward(h, pad, outputAttentions);
+      h = r.out;
+      attentions?.push(r.weights!);
       all?.push(h);
     }
-    return { lastHiddenState: h, hiddenStates: all };
+    return { lastHiddenState: h, hiddenStates: all, attentions };
   }
 }
 
@@ -190,6 +210,8 @@ export interface EncoderOutput {
   lastHiddenState: Tensor;
   /** Input of layer 0 then every layer's output (HF `hidden_states`), when asked for. */
   hiddenStates?: Tensor[];
+  /** With `outputAttentions`: each layer's attention probabilities [B, H, T, T], after attention dropout (HF's `attentions`). */
+  attentions?: Tensor[];
 }
 
 /** The bare RoBERTa encoder (no pooler). */
@@ -206,9 +228,9 @@ export class RobertaModel extends Module {
   }
 
   /** ids [B, T] (i32, from fromArray) and attention mask [B, T] (1 = token) → hidden states. */
-  forward(ids: Tensor, attentionMask?: ArrayLike<number>, outputHiddenStates = false): EncoderOutput {
+  forward(ids: Tensor, attentionMask?: ArrayLike<number>, outputHiddenStates = false, outputAttentions = false): EncoderOutput {
     const [B, T] = ids.shape as [number, number];
     const pad = attentionMask ? fromArray(Float32Array.from(attentionMask, (m) => (m ? 0 : 1)), [B, T]) : null;
-    return this.encoder.forward(this.embeddings.forward(ids), pad, outputHiddenStates);
+    return this.encoder.forward(this.embeddings.forward(ids), pad, outputHiddenStates, outputAttentions);
   }
 }

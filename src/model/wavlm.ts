@@ -13,9 +13,9 @@ import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
 import { deviceInfo } from '../tensor/device.js';
 import {
   add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, groupNorm, layerNorm, permute, narrow, transpose, attention,
-  embedding, affine, where, concat,
+  embedding, affine, where, concat, attentionWeights, matmul, mean,
 } from '../kernels/index.js';
-import { Module, Linear, LayerNorm, Dropout, param, uniformInit } from './module.js';
+import { Module, Linear, LayerNorm, Dropout, param, uniformInit, givenMask } from './module.js';
 import { z } from 'zod';
 import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
 
@@ -39,12 +39,18 @@ export interface WavLMConfig {
   do_stable_layer_norm: boolean;
   hidden_dropout: number;
   attention_dropout: number;
+  /** Dropout after the feed-forward's activation. */
+  activation_dropout: number;
   feat_proj_dropout: number;
   layerdrop: number;
   apply_spec_augment: boolean;
   mask_time_prob: number;
   mask_time_length: number;
   mask_time_min_masks: number;
+  /** SpecAugment over feature channels: spans of the hidden size set to 0 per item (training). */
+  mask_feature_prob: number;
+  mask_feature_length: number;
+  mask_feature_min_masks: number;
 }
 
 /** wavlm-base-plus values, used where config.json is silent. */
@@ -52,8 +58,9 @@ export const WAVLM_DEFAULTS: WavLMConfig = {
   hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, hidden_act: 'gelu', layer_norm_eps: 1e-5,
   feat_extract_norm: 'group', conv_dim: [512, 512, 512, 512, 512, 512, 512], conv_kernel: [10, 3, 3, 3, 3, 2, 2], conv_stride: [5, 2, 2, 2, 2, 2, 2],
   conv_bias: false, num_conv_pos_embeddings: 128, num_conv_pos_embedding_groups: 16, num_buckets: 320, max_bucket_distance: 800,
-  do_stable_layer_norm: false, hidden_dropout: 0.1, attention_dropout: 0.1, feat_proj_dropout: 0.1, layerdrop: 0.1,
+  do_stable_layer_norm: false, hidden_dropout: 0.1, attention_dropout: 0.1, activation_dropout: 0.0, feat_proj_dropout: 0.1, layerdrop: 0.1,
   apply_spec_augment: true, mask_time_prob: 0.05, mask_time_length: 10, mask_time_min_masks: 2,
+  mask_feature_prob: 0.0, mask_feature_length: 10, mask_feature_min_masks: 0,
 };
 
 /** The fields of a WavLM config.json this project reads, with their ranges. */
@@ -62,8 +69,9 @@ export const WavLMConfigSchema = z.looseObject({
   feat_extract_activation: activation.optional(), layer_norm_eps: z.number().positive(), feat_extract_norm: z.enum(['group', 'layer']),
   conv_dim: z.array(count).min(1), conv_kernel: z.array(count).min(1), conv_stride: z.array(count).min(1), conv_bias: z.boolean(),
   num_conv_pos_embeddings: count, num_conv_pos_embedding_groups: count, num_buckets: count, max_bucket_distance: count,
-  do_stable_layer_norm: z.boolean(), hidden_dropout: rate, attention_dropout: rate, feat_proj_dropout: rate, layerdrop: rate,
+  do_stable_layer_norm: z.boolean(), hidden_dropout: rate, attention_dropout: rate, activation_dropout: rate, feat_proj_dropout: rate, layerdrop: rate,
   apply_spec_augment: z.boolean(), mask_time_prob: rate, mask_time_length: count, mask_time_min_masks: z.number().int().min(0),
+  mask_feature_prob: rate, mask_feature_length: count, mask_feature_min_masks: z.number().int().min(0),
 });
 
 /** Reads and checks a WavLM config.json. */
@@ -208,6 +216,8 @@ export class WavLMAttention extends Module {
   gru_rel_pos_const: Tensor;
   gru_rel_pos_linear: Linear;
   rel_attn_embed?: { weight: Tensor } & Module;
+  /** Dropout on the attention weights (`attention_dropout`, training). */
+  dropout: Dropout;
   constructor(readonly c: WavLMConfig, hasRelEmbed: boolean, rng: Rng) {
     super();
     const D = c.hidden_size;
@@ -219,6 +229,7 @@ export class WavLMAttention extends Module {
     this.gru_rel_pos_const = param(new Float32Array(H).fill(1), [1, H, 1, 1]);
     this.gru_rel_pos_linear = new Linear(D / H, 8, rng);
     if (hasRelEmbed) this.rel_attn_embed = new EmbeddingWeight(c.num_buckets, H, rng);
+    this.dropout = new Dropout(c.attention_dropout, rng);
   }
 
   /** The ungated bias [1, H, T, T] from the bucket embedding (layer 0 only). */
@@ -229,7 +240,12 @@ export class WavLMAttention extends Module {
     return permute(values, [2, 0, 1]).reshape([1, this.c.num_attention_heads, T, T]);
   }
 
-  forward(x: Tensor, positionBias: Tensor, keyPaddingMask: Tensor | null): Tensor {
+  /**
+   * Self-attention with the gated relative position bias. With attention dropout in training, or
+   * when the weights are asked for, the weights are formed (the composed path) and returned
+   * after dropout, averaged over heads [B, T, T], as HF's `attentions`.
+   */
+  forward(x: Tensor, positionBias: Tensor, keyPaddingMask: Tensor | null, outputAttentions = false): { out: Tensor; weights?: Tensor } {
     const [B, T, D] = x.shape as [number, number, number];
     const H = this.c.num_attention_heads;
     const heads = (t: Tensor): Tensor => permute(t.reshape([B, T, H, D / H]), [0, 2, 1, 3]);
@@ -240,8 +256,17 @@ export class WavLMAttention extends Module {
     const gb = narrow(gates, 3, 1, 1);
     const gate = affine(mul(ga, affine(mul(gb, this.gru_rel_pos_const), 1, -1)), 1, 2);
     const bias = mul(gate, positionBias); // [B,H,T,T]
-    const a = attention(heads(this.q_proj.forward(x)), heads(this.k_proj.forward(x)), heads(this.v_proj.forward(x)), { bias, keyPaddingMask });
-    return this.out_proj.forward(permute(a, [0, 2, 1, 3]).reshape([B, T, D]));
+    const [q, k, v] = [heads(this.q_proj.forward(x)), heads(this.k_proj.forward(x)), heads(this.v_proj.forward(x))];
+    let a: Tensor;
+    let weights: Tensor | undefined;
+    if (outputAttentions || (this.training && this.dropout.p > 0)) {
+      const w = this.dropout.forward(attentionWeights(q, k, { bias, keyPaddingMask }));
+      a = matmul(w, v);
+      if (outputAttentions) weights = mean(w, 1);
+    } else {
+      a = attention(q, k, v, { bias, keyPaddingMask });
+    }
+    return { out: this.out_proj.forward(permute(a, [0, 2, 1, 3]).reshape([B, T, D])), weights };
   }
 }
 
@@ -255,14 +280,18 @@ class EmbeddingWeight extends Module {
 
 export class WavLMFeedForward extends Module {
   intermediate_dense: Linear;
+  intermediate_dropout: Dropout;
   output_dense: Linear;
+  output_dropout: Dropout;
   constructor(c: WavLMConfig, rng: Rng) {
     super();
     this.intermediate_dense = new Linear(c.hidden_size, c.intermediate_size, rng);
+    this.intermediate_dropout = new Dropout(c.activation_dropout, rng);
     this.output_dense = new Linear(c.intermediate_size, c.hidden_size, rng);
+    this.output_dropout = new Dropout(c.hidden_dropout, rng);
   }
   forward(x: Tensor): Tensor {
-    return this.output_dense.forward(gelu(this.intermediate_dense.forward(x)));
+    return this.output_dropout.forward(this.output_dense.forward(this.intermediate_dropout.forward(gelu(this.intermediate_dense.forward(x)))));
   }
 }
 
@@ -281,24 +310,29 @@ export class WavLMEncoderLayer extends Module {
     this.final_layer_norm = new LayerNorm(c.hidden_size, c.layer_norm_eps);
     this.dropout = new Dropout(c.hidden_dropout, rng);
   }
-  forward(x: Tensor, bias: Tensor, mask: Tensor | null): Tensor {
+  forward(x: Tensor, bias: Tensor, mask: Tensor | null, outputAttentions = false): { out: Tensor; weights?: Tensor } {
     if (this.c.do_stable_layer_norm) {
-      const h = add(x, this.dropout.forward(this.attention.forward(this.layer_norm.forward(x), bias, mask)));
-      return add(h, this.feed_forward.forward(this.final_layer_norm.forward(h)));
+      const a = this.attention.forward(this.layer_norm.forward(x), bias, mask, outputAttentions);
+      const h = add(x, this.dropout.forward(a.out));
+      return { out: add(h, this.feed_forward.forward(this.final_layer_norm.forward(h))), weights: a.weights };
     }
-    const h = this.layer_norm.forward(add(x, this.dropout.forward(this.attention.forward(x, bias, mask))));
-    return this.final_layer_norm.forward(add(h, this.feed_forward.forward(h)));
+    const a = this.attention.forward(x, bias, mask, outputAttentions);
+    const h = this.layer_norm.forward(add(x, this.dropout.forward(a.out)));
+    return { out: this.final_layer_norm.forward(add(h, this.feed_forward.forward(h))), weights: a.weights };
   }
 }
 
 export class WavLMEncoder extends Module {
   pos_conv_embed: WavLMPositionalConvEmbedding;
   layer_norm: LayerNorm;
+  /** `hidden_dropout` on the layers' input. */
+  dropout: Dropout;
   layers: WavLMEncoderLayer[];
   constructor(readonly config: WavLMConfig, private readonly _rng: Rng) {
     super();
     this.pos_conv_embed = new WavLMPositionalConvEmbedding(config, _rng);
     this.layer_norm = new LayerNorm(config.hidden_size, config.layer_norm_eps);
+    this.dropout = new Dropout(config.hidden_dropout, _rng);
     this.layers = Array.from({ length: config.num_hidden_layers }, (_, i) => new WavLMEncoderLayer(config, i, _rng));
   }
 
@@ -308,26 +342,36 @@ export class WavLMEncoder extends Module {
    * the LayerNorm before the layers or after them. `valid` [B, T, 1] is 1 on real frames (HF's
    * `attention_mask` at frame rate); padded frames are also masked as keys.
    */
-  forward(hiddenStates: Tensor, valid: Tensor | null, outputHiddenStates = false): { lastHiddenState: Tensor; hiddenStates?: Tensor[] } {
+  forward(hiddenStates: Tensor, valid: Tensor | null, outputHiddenStates = false, outputAttentions = false): { lastHiddenState: Tensor; hiddenStates?: Tensor[]; attentions?: Array<Tensor | null> } {
     const c = this.config;
     const T = hiddenStates.shape[1]!;
     let h = valid ? mul(hiddenStates, valid) : hiddenStates;
     const pad = valid ? affine(valid.reshape(valid.shape.slice(0, 2)), -1, 1) : null;
     h = add(h, this.pos_conv_embed.forward(h));
     if (!c.do_stable_layer_norm) h = this.layer_norm.forward(h);
+    h = this.dropout.forward(h);
     const all = outputHiddenStates ? [h] : undefined;
+    const attentions = outputAttentions ? [] as Array<Tensor | null> : undefined;
     const bias = this.layers[0]!.attention.computeBias(T);
+    // LayerDrop (training only; never layer 0, as HF, whose output the others build on).
+    const L = this.layers.length;
+    const runs = this.training && c.layerdrop > 0
+      ? givenMask(this.site('layerdrop'), [L]) ?? Float32Array.from(this.layers, (_, i) => (i > 0 && this._rng.next() < c.layerdrop ? 0 : 1)) : null;
     this.layers.forEach((layer, i) => {
-      // LayerDrop (training only; never layer 0, as HF, whose output the others build on).
-      const skip = this.training && i > 0 && c.layerdrop > 0 && this._rng.next() < c.layerdrop;
-      if (!skip) h = layer.forward(h, bias, pad);
+      if (!runs || runs[i]) {
+        const r = layer.forward(h, bias, pad, outputAttentions);
+        h = r.out;
+        attentions?.push(r.weights!);
+      } else {
+        attentions?.push(null);
+      }
       all?.push(h);
     });
     if (c.do_stable_layer_norm) {
       h = this.layer_norm.forward(h);
       if (all) all[all.length - 1] = h;
     }
-    return { lastHiddenState: h, hiddenStates: all };
+    return { lastHiddenState: h, hiddenStates: all, attentions };
   }
 }
 
@@ -338,6 +382,8 @@ export interface WavLMOutput {
   hiddenStates?: Tensor[];
   /** Conv encoder output [B, T, C] (before the projection's LayerNorm). */
   convFeatures: Tensor;
+  /** With `outputAttentions`: each layer's attention weights averaged over heads [B, T, T], after attention dropout (HF's `attentions`); null for a layer LayerDrop skipped. */
+  attentions?: Array<Tensor | null>;
   /** Valid frames per item. */
   frameLengths: number[];
 }
@@ -391,7 +437,7 @@ export class WavLMModel extends Module {
    * Padded frames are zeroed before the positional conv and masked as keys, as HF does with an
    * attention mask.
    */
-  forward(wave: Tensor, lengths?: number[], outputHiddenStates = false): WavLMOutput {
+  forward(wave: Tensor, lengths?: number[], outputHiddenStates = false, outputAttentions = false): WavLMOutput {
     const c = this.config;
     const [B, S] = wave.shape as [number, number];
     const conv = transpose(this.feature_extractor.forward(wave)); // [B, T, C]
@@ -401,8 +447,14 @@ export class WavLMModel extends Module {
     if (this.training && c.apply_spec_augment && c.mask_time_prob > 0) {
       // SpecAugment (HF's `_mask_hidden_states`): masked frames take the learned masked_spec_embed.
       // Spans fall on valid frames only, so masking before the encoder zeroes padding is HF's order.
-      const m = timeMaskSpans(frameLengths, T, c.mask_time_prob, c.mask_time_length, c.mask_time_min_masks, this._rng);
+      const m = givenMask(this.site('mask_time_indices'), [B, T]) ?? timeMaskSpans(frameLengths, T, c.mask_time_prob, c.mask_time_length, c.mask_time_min_masks, this._rng);
       if (m.some((v) => v)) h = where(fromArray(m, [B, T, 1]), this.masked_spec_embed, h);
+    }
+    if (this.training && c.apply_spec_augment && c.mask_feature_prob > 0) {
+      // Feature masking: spans of channels, per item, set to 0 on every frame.
+      const D = c.hidden_size;
+      const m = givenMask(this.site('mask_feature_indices'), [B, D]) ?? timeMaskSpans(new Array(B).fill(D), D, c.mask_feature_prob, c.mask_feature_length, c.mask_feature_min_masks, this._rng);
+      if (m.some((v) => v)) h = mul(h, fromArray(m.map((v) => 1 - v), [B, 1, D]));
     }
     let valid: Tensor | null = null;
     if (lengths) {
@@ -410,7 +462,7 @@ export class WavLMModel extends Module {
       frameLengths.forEach((L, b) => v.fill(1, b * T, b * T + L));
       valid = fromArray(v, [B, T, 1]);
     }
-    const out = this.encoder.forward(h, valid, outputHiddenStates);
+    const out = this.encoder.forward(h, valid, outputHiddenStates, outputAttentions);
     return { ...out, convFeatures: conv, frameLengths };
   }
 }
