@@ -177,6 +177,12 @@ export interface CrabOutput {
    * not the head is trained), for pictures of what MLCS does to the layers.
    */
   representations?: Partial<Record<MlcsLayer, Tensor>>;
+  /**
+   * With `withAttention`: the cross-attention weights of the authors' block, averaged over
+   * heads (what their head returns): speech frames over text tokens [B, Ts, Tt] and text tokens
+   * over speech frames [B, Tt, Ts]. Absent with `crossModalLayers` > 0 or one modality.
+   */
+  attention?: { speechToText: Tensor; textToSpeech: Tensor };
 }
 
 /** The loss and its parts. */
@@ -263,7 +269,7 @@ export class Crab extends Module {
   }
 
   /** Runs the head. `withEmbeddings` also returns the MLCS embeddings (training). */
-  forward(x: CrabInput, withEmbeddings = this.training, withRepresentations = false): CrabOutput {
+  forward(x: CrabInput, withEmbeddings = this.training, withRepresentations = false, withAttention = false): CrabOutput {
     const c = this.config;
     const masked = c.maskPadding;
     const useSpeech = c.modalities !== 'text';
@@ -288,8 +294,15 @@ export class Crab extends Module {
     // Cross-modal block: each modality attends to the other, added back residually.
     let speechFinal = S;
     let textFinal = X;
+    let attention: CrabOutput['attention'];
     if (S && X && this.cross_modal) {
       [speechFinal, textFinal] = this.cross_modal.forward(S, X, sPad, tPad);
+    } else if (S && X && withAttention) {
+      const sa = this.speech_attention!.forward(S, X, X, tPad, true);
+      const ta = this.text_attention!.forward(X, S, S, sPad, true);
+      speechFinal = add(S, sa.out);
+      textFinal = add(X, ta.out);
+      attention = { speechToText: sa.weights, textToSpeech: ta.weights };
     } else if (S && X) {
       speechFinal = add(S, this.speech_attention!.forward(S, X, X, tPad));
       textFinal = add(X, this.text_attention!.forward(X, S, S, sPad));
@@ -312,13 +325,13 @@ export class Crab extends Module {
       if (layers.has('text_pooled') && textPooled) embeddings.text_pooled = this.text_pooled_contrastive_mlp!.forward(textPooled);
       if (layers.has('fusion')) embeddings.fusion = this.fusion_contrastive_mlp.forward(u);
     }
-    if (!withRepresentations) return { logits, embeddings };
+    if (!withRepresentations) return { logits, embeddings, ...(attention ? { attention } : {}) };
     const representations: CrabOutput['representations'] = { fusion: u };
     if (speechProj) representations.speech_frame = timeMean(speechProj, sLen, masked);
     if (textProj) representations.text_frame = timeMean(textProj, tLen, masked);
     if (speechPooled) representations.speech_pooled = speechPooled;
     if (textPooled) representations.text_pooled = textPooled;
-    return { logits, embeddings, representations };
+    return { logits, embeddings, representations, ...(attention ? { attention } : {}) };
   }
 
   /** Attention pooling: Σ_t softmax_t(score(Y_t)) · Y_t over valid steps. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { Tensor, Rng } from '../tensor/tensor.js';
-import { linear, narrow, permute, attention, softmax, matmul, scale, maskedFill, dropout } from '../kernels/index.js';
+import { linear, narrow, permute, attention, attentionWeights, matmul, mean, dropout } from '../kernels/index.js';
 import { Module, Linear, param, uniformInit } from './module.js';
 
 /** Multi-head attention over batch-first sequences. */
@@ -28,9 +28,12 @@ export class MultiheadAttention extends Module {
 
   /**
    * query [B, T, E], key = value [B, S, E]; `keyPaddingMask` [B, S] as 0/1 floats (1 = ignore).
-   * Returns [B, T, E].
+   * Returns [B, T, E]; with `needWeights` also the attention weights averaged over heads
+   * [B, T, S], after dropout, as PyTorch returns them (`need_weights=True`, the default).
    */
-  forward(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask?: Tensor | null): Tensor {
+  forward(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask?: Tensor | null): Tensor;
+  forward(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor | null | undefined, needWeights: true): { out: Tensor; weights: Tensor };
+  forward(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask?: Tensor | null, needWeights = false): Tensor | { out: Tensor; weights: Tensor } {
     const E = this.embedDim;
     const h = this.numHeads;
     const [B, T] = query.shape as [number, number];
@@ -42,14 +45,17 @@ export class MultiheadAttention extends Module {
     const k = heads(linear(key, w(1), b(1)), S);
     const v = heads(linear(value, w(2), b(2)), S);
     let a: Tensor;
-    if (this.training && this.dropoutP > 0) {
+    let weights: Tensor | undefined;
+    if (needWeights || (this.training && this.dropoutP > 0)) {
       // Dropout acts on the attention weights, so they must exist: the composed path.
-      let s = scale(matmul(q, k, { transB: true }), 1 / Math.sqrt(E / h));
-      if (keyPaddingMask) s = maskedFill(s, keyPaddingMask.reshape([B, 1, 1, S]), -Infinity);
-      a = matmul(dropout(softmax(s), this.dropoutP, this._rng.nextU32()), v);
+      let p = attentionWeights(q, k, { keyPaddingMask });
+      if (this.training && this.dropoutP > 0) p = dropout(p, this.dropoutP, this._rng.nextU32());
+      a = matmul(p, v);
+      if (needWeights) weights = h === 1 ? p.reshape([B, T, S]) : mean(p, 1);
     } else {
       a = attention(q, k, v, { keyPaddingMask });
     }
-    return this.out_proj.forward(permute(a, [0, 2, 1, 3]).reshape([B, T, E]));
+    const out = this.out_proj.forward(permute(a, [0, 2, 1, 3]).reshape([B, T, E]));
+    return needWeights ? { out, weights: weights! } : out;
   }
 }

@@ -37,8 +37,12 @@ describe('crab head vs the authors\' code', () => {
     const labels = fromArray(c.i('in.labels'), c.shape('in.labels'), 'i32');
     const w = classWeights(c.i('in.train_labels'), 4, { zeroForMissing: true });
     expectClose(w, c.f('class_weights'), 1e-6, 1e-6, 'class_weights');
-    const out = crab.forward({ speech, text }, true);
+    const out = crab.forward({ speech, text }, true, false, true);
     expectClose(await out.logits.toArray(), c.f('out.logits'), c.atol, RTOL, 'logits');
+    // The cross-attention weights the authors' head returns.
+    expectClose(await out.attention!.speechToText.toArray(), c.f('inter.speech_attention_weights'), c.atol, RTOL, 'speech_attention_weights');
+    expectClose(await out.attention!.textToSpeech.toArray(), c.f('inter.text_attention_weights'), c.atol, RTOL, 'text_attention_weights');
+    expect(out.attention!.speechToText.shape).toEqual(c.shape('inter.speech_attention_weights'));
     for (const l of MLCS_LAYERS) expectClose(await out.embeddings[l]!.toArray(), c.f(`out.${l}_emb`), c.atol, RTOL, `${l}_emb`);
     const loss = crab.loss(out, labels, fromArray(w));
     expectClose(await loss.ce.toArray(), c.f('loss.cls'), c.atol, RTOL, 'loss.cls');
@@ -132,3 +136,30 @@ describe('crab masks', () => {
   });
 });
 
+
+describe('cross-attention vs nn.MultiheadAttention', () => {
+  for (const name of ['cross_attention', 'cross_attention_kpm']) {
+    it(`${name}: output, the returned attention weights and every gradient (query, key = value, parameters)`, async () => {
+      const { MultiheadAttention } = await import('../../src/model/mha.js');
+      const { Rng } = await import('../../src/tensor/tensor.js');
+      const { mul, sum } = await import('../../src/kernels/index.js');
+      const c = new Case(`crab/${name}`);
+      const [B, T, E] = c.shape('in.query') as [number, number, number];
+      const S = c.shape('in.kv')[1]!;
+      const mha = new MultiheadAttention(E, 1, 0.5, new Rng(0)).eval();
+      const keys = ['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias'];
+      expect(mha.loadFrom({ has: (n) => c.has(n), shape: (n) => c.shape(n), get: (n) => c.f(n), names: () => keys }).missing).toEqual([]);
+      const q = fromArray(c.f('in.query'), [B, T, E]);
+      const kv = fromArray(c.f('in.kv'), [B, S, E]);
+      q.requiresGrad = kv.requiresGrad = true;
+      const kpm = c.has('in.key_padding_mask') ? fromArray(Float32Array.from(c.i('in.key_padding_mask')), [B, S]) : null;
+      const { out, weights } = mha.forward(q, kv, kv, kpm, true);
+      expectClose(await out.toArray(), c.f('out.attn_output'), c.atol, RTOL, 'attn_output');
+      expectClose(await weights.toArray(), c.f('out.attn_weights'), c.atol, RTOL, 'attn_weights');
+      backward(sum(mul(out, fromArray(c.f('in.dy'), [B, T, E]))));
+      expectClose(await q.grad!.toArray(), c.f('grad.query'), c.atol, RTOL, 'grad.query');
+      expectClose(await kv.grad!.toArray(), c.f('grad.kv'), c.atol, RTOL, 'grad.kv');
+      for (const [n, p] of mha.namedParameters()) expectClose(await p.grad!.toArray(), c.f(`grad.${n}`), Math.max(c.atol, 1e-6), RTOL, `grad.${n}`);
+    });
+  }
+});
