@@ -51,6 +51,17 @@ const FLAGS = {
   'no-mlcs': { type: 'boolean', key: 'crab.mlcsLayers', sets: [], help: 'train the baseline without contrastive supervision' },
   finetune: { type: 'boolean', key: 'finetune', help: "train WavLM and RoBERTa with the head (WavLM's conv encoder frozen); slow on a CPU" },
   'encoder-lr-scale': { type: 'number', key: 'encoderLrScale', help: "encoders' learning rate as a fraction of --lr (default 0.1)" },
+  'hidden-dropout': { type: 'number', min: 0, key: 'encoders.wavlm.hidden_dropout', help: "--finetune: WavLM's hidden_dropout (encoder input, attention and feed-forward outputs); default: its config.json" },
+  'attention-dropout': { type: 'number', min: 0, key: 'encoders.wavlm.attention_dropout', help: "--finetune: WavLM's dropout on the attention weights" },
+  'activation-dropout': { type: 'number', min: 0, key: 'encoders.wavlm.activation_dropout', help: "--finetune: WavLM's dropout after the feed-forward activation" },
+  'feat-proj-dropout': { type: 'number', min: 0, key: 'encoders.wavlm.feat_proj_dropout', help: "--finetune: WavLM's dropout after the feature projection" },
+  layerdrop: { type: 'number', min: 0, key: 'encoders.wavlm.layerdrop', help: "--finetune: WavLM's LayerDrop probability" },
+  'mask-time-prob': { type: 'number', min: 0, key: 'encoders.wavlm.mask_time_prob', help: '--finetune: SpecAugment time masking (share of frames as span starts)' },
+  'mask-time-length': { type: 'int', key: 'encoders.wavlm.mask_time_length', help: '--finetune: SpecAugment time span, frames' },
+  'mask-feature-prob': { type: 'number', min: 0, key: 'encoders.wavlm.mask_feature_prob', help: '--finetune: SpecAugment feature (channel) masking' },
+  'mask-feature-length': { type: 'int', key: 'encoders.wavlm.mask_feature_length', help: '--finetune: SpecAugment feature span, channels' },
+  'text-hidden-dropout': { type: 'number', min: 0, key: 'encoders.roberta.hidden_dropout_prob', help: "--finetune: RoBERTa's hidden_dropout_prob" },
+  'text-attention-dropout': { type: 'number', min: 0, key: 'encoders.roberta.attention_probs_dropout_prob', help: "--finetune: RoBERTa's attention_probs_dropout_prob" },
   'layer-weighted-sum': { type: 'boolean', key: 'layerWeightedSum', help: 'feed the head a learned softmax-weighted sum of every hidden state' },
   'cross-modal-layers': { type: 'int', min: 0, key: 'crab.crossModalLayers', help: 'N cross-modal transformer layers in place of the cross-attention block (default 0)' },
   'run-dir': { type: 'string', arg: 'DIR', default: 'runs/train', help: 'the run folder' },
@@ -231,7 +242,7 @@ async function finetune(values: TrainFlags, p: Plan, o: { runDir: string; resume
   let enc: Encoders;
   if (p.dataset === 'synthetic') {
     spec = { kind: 'synthetic', condition: values.condition as 'natural' | 'acted', size: values.size! };
-    const e = encodersFor(spec);
+    const e = encodersFor(spec, p.resolved.encoders);
     enc = e;
     utts = e.utts!;
     labels = [...SYNTHETIC_LABELS];
@@ -242,7 +253,7 @@ async function finetune(values: TrainFlags, p: Plan, o: { runDir: string; resume
       kind: 'hf', wavlm: await fetchModel(values.wavlm!, []), roberta: await fetchModel(values.roberta!, ['vocab.json', 'merges.txt']),
       maxSeconds: values['max-seconds']!, normalize: values.normalize,
     };
-    enc = encodersFor(spec);
+    enc = encodersFor(spec, p.resolved.encoders);
     utts = ds.utterances;
     labels = ds.labels;
   }

@@ -30,10 +30,13 @@ export function tinyRobertaConfig(vocabSize: number): RobertaConfig {
 }
 
 /** The demo's frozen encoders and word vocabulary for a synthetic corpus. */
-export function syntheticEncoders(condition: SyntheticOptions['condition'], size: number): { wavlm: WavLMModel; roberta: RobertaModel; vocab: WordVocab; utts: ReturnType<typeof syntheticCorpus> } {
+export function syntheticEncoders(condition: SyntheticOptions['condition'], size: number, overrides: EncoderOverrides = {}): { wavlm: WavLMModel; roberta: RobertaModel; vocab: WordVocab; utts: ReturnType<typeof syntheticCorpus> } {
   const utts = syntheticCorpus({ condition, size, seed: SYNTH_SEED });
   const vocab = new WordVocab(utts.map((u) => u.text));
-  return { wavlm: new WavLMModel(tinyWavLMConfig(), ENCODER_SEED), roberta: new RobertaModel(tinyRobertaConfig(vocab.size), ENCODER_SEED + 1), vocab, utts };
+  return {
+    wavlm: new WavLMModel({ ...tinyWavLMConfig(), ...overrides.wavlm }, ENCODER_SEED),
+    roberta: new RobertaModel({ ...tinyRobertaConfig(vocab.size), ...overrides.roberta }, ENCODER_SEED + 1), vocab, utts,
+  };
 }
 /** The tiny encoders' seed (part of the feature cache key). */
 export const ENCODER_SEED = 7;
@@ -51,12 +54,18 @@ export interface Encoders {
  * Builds the encoders a run was trained with, from its recorded spec (pretrained weights); for
  * the synthetic corpus also its utterances (the tokenizer is built from them).
  */
-export function encodersFor(spec: EncoderSpec): Encoders & { utts?: Utterance[] } {
+export function encodersFor(spec: EncoderSpec, overrides: EncoderOverrides = {}): Encoders & { utts?: Utterance[] } {
   if (spec.kind === 'synthetic') {
-    const e = syntheticEncoders(spec.condition, spec.size);
+    const e = syntheticEncoders(spec.condition, spec.size, overrides);
     return { wavlm: e.wavlm, roberta: e.roberta, tokenizer: e.vocab, maxSeconds: 12, normalize: false, utts: e.utts };
   }
-  const r = loadRoberta(spec.roberta);
-  return { wavlm: loadWavLM(spec.wavlm), roberta: r.model, tokenizer: { encode: (t) => r.tokenizer.encode(t) }, maxSeconds: spec.maxSeconds, normalize: spec.normalize };
+  const r = loadRoberta(spec.roberta, overrides.roberta);
+  return { wavlm: loadWavLM(spec.wavlm, overrides.wavlm), roberta: r.model, tokenizer: { encode: (t) => r.tokenizer.encode(t) }, maxSeconds: spec.maxSeconds, normalize: spec.normalize };
+}
+
+/** Settings over the encoders' configs (fine-tuning's dropout and masking). */
+export interface EncoderOverrides {
+  wavlm?: Partial<WavLMConfig>;
+  roberta?: Partial<RobertaConfig>;
 }
 

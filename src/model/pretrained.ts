@@ -7,8 +7,8 @@
  * {@link IGNORED_KEYS}, with the reason, and nothing else is tolerated.
  * @module
  */
-import { WavLMModel, readWavLMConfig } from './wavlm.js';
-import { RobertaModel, readRobertaConfig } from './roberta.js';
+import { WavLMModel, readWavLMConfig, type WavLMConfig } from './wavlm.js';
+import { RobertaModel, readRobertaConfig, type RobertaConfig } from './roberta.js';
 import { TensorSource, loadInto } from './weights.js';
 import { resolveModel } from './resolve.js';
 import { ByteLevelBPE } from './tokenizer.js';
@@ -39,9 +39,9 @@ export const IGNORED_KEYS = {
 };
 
 /** Loads a WavLM from a folder or a cached Hugging Face id, bare or with the `wavlm.` prefix. */
-export function loadWavLM(nameOrPath: string): WavLMModel {
+export function loadWavLM(nameOrPath: string, overrides: Partial<WavLMConfig> = {}): WavLMModel {
   const dir = resolveModel(nameOrPath);
-  const model = new WavLMModel(readWavLMConfig(dir)).eval();
+  const model = new WavLMModel({ ...readWavLMConfig(dir), ...overrides }).eval();
   const src = TensorSource.fromFolder(dir);
   const prefixed = src.names().some((n) => n.startsWith('wavlm.'));
   loadInto(model, prefixed ? TensorSource.fromFolder(dir, 'wavlm.') : src, { what: dir, allowUnexpected: IGNORED_KEYS.wavlm.unexpected, allowMissing: IGNORED_KEYS.wavlm.missing });
@@ -49,9 +49,9 @@ export function loadWavLM(nameOrPath: string): WavLMModel {
 }
 
 /** Loads a RoBERTa (bare or with the `roberta.` prefix of task checkpoints) and its tokenizer. */
-export function loadRoberta(nameOrPath: string): { model: RobertaModel; tokenizer: ByteLevelBPE } {
+export function loadRoberta(nameOrPath: string, overrides: Partial<RobertaConfig> = {}): { model: RobertaModel; tokenizer: ByteLevelBPE } {
   const dir = resolveModel(nameOrPath);
-  const model = new RobertaModel(readRobertaConfig(dir)).eval();
+  const model = new RobertaModel({ ...readRobertaConfig(dir), ...overrides }).eval();
   const plain = TensorSource.fromFolder(dir);
   const prefixed = plain.names().some((n) => n.startsWith('roberta.'));
   loadInto(model, prefixed ? TensorSource.fromFolder(dir, 'roberta.') : plain, { what: dir, allowUnexpected: IGNORED_KEYS.roberta.unexpected, allowMissing: IGNORED_KEYS.roberta.missing });

@@ -37,6 +37,18 @@ export const CrabHeadSchema = z.object({
   crossModalDropout: rate,
 }).partial().strict();
 
+/**
+ * Fine-tuning: the encoders' training-mode settings, over their `config.json` (Hugging Face's
+ * names). Unset keys keep the checkpoint's values.
+ */
+export const EncoderSettingsSchema = z.object({
+  wavlm: z.object({
+    hidden_dropout: rate, attention_dropout: rate, activation_dropout: rate, feat_proj_dropout: rate, layerdrop: rate,
+    mask_time_prob: rate, mask_time_length: posInt, mask_feature_prob: rate, mask_feature_length: posInt,
+  }).partial().strict(),
+  roberta: z.object({ hidden_dropout_prob: rate, attention_probs_dropout_prob: rate }).partial().strict(),
+}).partial().strict();
+
 /** Every key of a training config, each optional (defaults fill the rest). */
 export const TrainConfigSchema = z.object({
   crab: CrabHeadSchema,
@@ -54,12 +66,15 @@ export const TrainConfigSchema = z.object({
   layerWeightedSum: z.boolean(),
   finetune: z.boolean(),
   encoderLrScale: z.number().positive(),
+  encoders: EncoderSettingsSchema,
 }).partial().strict();
 
 /** The keys a config may hold at a path (for "unknown key" messages). */
 export function knownKeys(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(TrainConfigSchema.shape);
   if (path.length === 1 && path[0] === 'crab') return Object.keys(CrabHeadSchema.shape);
+  if (path.length === 1 && path[0] === 'encoders') return Object.keys(EncoderSettingsSchema.shape);
+  if (path.length === 2 && path[0] === 'encoders' && (path[1] === 'wavlm' || path[1] === 'roberta')) return Object.keys(EncoderSettingsSchema.shape[path[1]].unwrap().shape);
   return [];
 }
 
@@ -82,6 +97,11 @@ export function checkTrainRules(cfg: TrainConfig, where: (path: readonly Propert
   if ((cfg.crab.crossModalLayers ?? 0) > 0) heads.push(['crossModalHeads', cfg.crab.crossModalHeads ?? 8]);
   for (const [key, h] of heads) {
     if (width % h) throw new SchemaError(`${where(['crab', key])}: ${h} heads do not divide the attention width 2·hidden = ${width} (hidden ${hidden})`);
+  }
+  const set = Object.values(cfg.encoders ?? {}).some((o) => o && Object.keys(o).length);
+  if (set && !cfg.finetune) {
+    const key = Object.entries(cfg.encoders).flatMap(([m, o]) => Object.keys(o ?? {}).map((k) => ['encoders', m, k]))[0]!;
+    throw new SchemaError(`${where(key)}: the encoders' dropout and masking act only when they train (--finetune); frozen encoders run in eval mode`);
   }
   if (cfg.lrFloor > cfg.lr) throw new SchemaError(`${where(['lrFloor'])}: ${show(cfg.lrFloor)} is not allowed: the learning-rate floor must not exceed lr (${cfg.lr})`);
 }

@@ -8,6 +8,7 @@
  */
 import { CrabWithEncoders } from '../model/crab_encoders.js';
 import { loadForModel } from '../audio/audio.js';
+import { Rng } from '../tensor/rng.js';
 import { tokenize, encoderDims } from '../data/features.js';
 import type { Encoders } from '../data/encoders.js';
 import type { Utterance } from '../data/utterance.js';
@@ -32,6 +33,10 @@ async function audioOf(u: Utterance, enc: Encoders): Promise<Float32Array> {
  */
 export async function trainEndToEnd(utts: Utterance[], labels: string[], cfgIn: Partial<TrainConfig>, o: TrainOptions, enc: Encoders): Promise<TrainState> {
   const cfg = resolveTrainConfig({ ...cfgIn, finetune: true });
+  // The encoders' dropout, LayerDrop and SpecAugment follow the run's seed (a resumed run then
+  // restores the generators' saved states).
+  enc.wavlm._rng.state = new Rng(cfg.seed * 3 + 1).state;
+  enc.roberta._rng.state = new Rng(cfg.seed * 3 + 2).state;
   const dims = encoderDims(enc.wavlm, enc.roberta, cfg.layerWeightedSum);
   const crab = headFor(cfg, dims, labels.length);
   const model = new CrabWithEncoders(enc.wavlm, enc.roberta, crab);

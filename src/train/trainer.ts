@@ -16,6 +16,8 @@ import { fromArray, noGrad, tidy, scope, keep, readAll, Rng, type Tensor } from 
 import { argmax, classWeights, scale, concat } from '../kernels/index.js';
 import { Crab, MLCS_LAYERS, type CrabConfig, type CrabInput } from '../model/crab.js';
 import type { Module } from '../model/module.js';
+import type { WavLMConfig } from '../model/wavlm.js';
+import type { RobertaConfig } from '../model/roberta.js';
 import { AdamW, type ParamGroup } from './optimizer.js';
 import { cosineLr } from './schedule.js';
 import { computeMetrics, type Metrics, type MetricName } from './metrics.js';
@@ -51,17 +53,22 @@ export interface TrainConfig {
   finetune: boolean;
   /** Encoders' learning rate as a fraction of the head's (0.1). */
   encoderLrScale: number;
+  /** Fine-tuning: the encoders' dropout and masking settings over their config.json (HF names). */
+  encoders: { wavlm?: Partial<Pick<WavLMConfig, WavLMTrainingKey>>; roberta?: Partial<Pick<RobertaConfig, 'hidden_dropout_prob' | 'attention_probs_dropout_prob'>> };
 }
+
+/** The WavLM settings fine-tuning may override. */
+type WavLMTrainingKey = 'hidden_dropout' | 'attention_dropout' | 'activation_dropout' | 'feat_proj_dropout' | 'layerdrop' | 'mask_time_prob' | 'mask_time_length' | 'mask_feature_prob' | 'mask_feature_length';
 
 /** Defaults: the authors' recipe where it applies to a head trained on features. */
 export const TRAIN_DEFAULTS: TrainConfig = {
   crab: {}, epochs: 20, batchSize: 32, lr: 1e-3, weightDecay: 0.01, lrFloor: 1e-6, warmupSteps: 0, maxGradNorm: 0,
-  accumulation: 1, classWeighting: true, bestMetric: 'macroF1', seed: 42, layerWeightedSum: false, finetune: false, encoderLrScale: 0.1,
+  accumulation: 1, classWeighting: true, bestMetric: 'macroF1', seed: 42, layerWeightedSum: false, finetune: false, encoderLrScale: 0.1, encoders: {},
 };
 
 /** Defaults filled in, the head settings merged. */
 export function resolveTrainConfig(c: Partial<TrainConfig>): TrainConfig {
-  return { ...TRAIN_DEFAULTS, ...c, crab: { ...TRAIN_DEFAULTS.crab, ...c.crab } };
+  return { ...TRAIN_DEFAULTS, ...c, crab: { ...TRAIN_DEFAULTS.crab, ...c.crab }, encoders: { ...c.encoders } };
 }
 
 /** What one epoch recorded. */

@@ -17,11 +17,17 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'crab-ft-'));
 const SIZE = 48;
 const CFG: Partial<TrainConfig> = {
   crab: { hidden: 8, fusionHidden: 8, contrastiveDim: 8, attentionDropout: 0.1, classifierDropout: 0.1 }, epochs: 2, batchSize: 8, lr: 1e-3, weightDecay: 0, seed: 5,
+  // Every training-mode site of the encoders on (the tiny encoders have them off by default), so
+  // exact resume is checked with dropout, LayerDrop and SpecAugment drawing.
+  encoders: {
+    wavlm: { hidden_dropout: 0.1, attention_dropout: 0.1, activation_dropout: 0.1, feat_proj_dropout: 0.1, layerdrop: 0.3, mask_time_prob: 0.1, mask_time_length: 2, mask_feature_prob: 0.1, mask_feature_length: 4 },
+    roberta: { hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 },
+  },
 };
 const spec = { kind: 'synthetic' as const, condition: 'acted' as const, size: SIZE };
 
 function fresh(): { enc: Encoders; utts: Utterance[] } {
-  const enc = encodersFor(spec);
+  const enc = encodersFor(spec, CFG.encoders);
   return { enc, utts: enc.utts! };
 }
 
