@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromArray, tidy, noGrad, Rng, Tensor } from '../../src/tensor/tensor.js';
-import { sync, profileKernels, kernelProfile } from '../../src/tensor/runtime.js';
+import { sync, profileKernels, kernelProfile, transferStats } from '../../src/tensor/runtime.js';
 import { memoryStats, resetPeak } from '../../src/tensor/pool.js';
 import { deviceInfo } from '../../src/tensor/device.js';
 import { mean, square, backward } from '../../src/kernels/index.js';
@@ -51,12 +51,34 @@ function torchPeer(args: string[]): { forward_ms: number; train_ms: number; thre
  * wait's wall time is bounded below by the runtime's sleep-before-wait estimate, learnt from the
  * warm-up; the GPU time is the kernels' own.
  */
-async function gpuTime(fn: () => Promise<void>): Promise<number | undefined> {
+async function gpuTime(fn: () => Promise<void>, what = ''): Promise<number | undefined> {
   if (!profileKernels(true)) return undefined;
   kernelProfile(true);
+  const t0 = transferStats();
   await fn();
   profileKernels(false);
-  return [...kernelProfile(true).values()].reduce((s, e) => s + e.ms, 0);
+  const t1 = transferStats();
+  const prof = kernelProfile(true);
+  const total = [...prof.values()].reduce((s, e) => s + e.ms, 0);
+  if (what) printProfile(what, prof, total, { uploads: t1.uploads - t0.uploads, uploadBytes: t1.uploadBytes - t0.uploadBytes, reads: t1.reads - t0.reads, readBytes: t1.readBytes - t0.readBytes });
+  return total;
+}
+
+/** GPU time per kernel stem (entries folded into their stem), dispatches, and host↔GPU transfers of one step. */
+function printProfile(what: string, prof: Map<string, { count: number; ms: number }>, total: number, io: { uploads: number; uploadBytes: number; reads: number; readBytes: number }): void {
+  const stems = new Map<string, { count: number; ms: number }>();
+  for (const [label, e] of prof) {
+    const stem = label.split('.')[0]!;
+    const t = stems.get(stem) ?? { count: 0, ms: 0 };
+    t.count += e.count;
+    t.ms += e.ms;
+    stems.set(stem, t);
+  }
+  const dispatches = [...stems.values()].reduce((s, e) => s + e.count, 0);
+  console.error(`    ${what}: GPU ${total.toFixed(0)} ms in ${dispatches} dispatches; host→GPU ${io.uploads} writes (${(io.uploadBytes / 2 ** 20).toFixed(1)} MiB), GPU→host ${io.reads} reads (${(io.readBytes / 2 ** 10).toFixed(1)} KiB)`);
+  for (const [stem, e] of [...stems].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.error(`      ${stem.padEnd(16)} ${e.ms.toFixed(0).padStart(7)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${String(e.count).padStart(5)} dispatches`);
+  }
 }
 
 async function measure(rows: Row[], workload: string, units: number, unit: string, fwd: () => Tensor, model: { parameters(): Tensor[] }, reps: number): Promise<void> {
@@ -68,7 +90,7 @@ async function measure(rows: Row[], workload: string, units: number, unit: strin
   };
   const f = await time(forward, reps, 1);
   const fPeak = memoryStats().peakBytes - base;
-  const fGpu = await gpuTime(forward);
+  const fGpu = await gpuTime(forward, `${workload} forward, per kernel stem`);
   const gpuNote = (ms: number | undefined): string => (ms === undefined ? '' : `, GPU time ${(ms / 1000).toFixed(1)} s (${(units / (ms / 1000)).toFixed(2)} ${unit}/s)`);
   console.error(`  ${workload} forward: ${(f / 1000).toFixed(1)} s (${(units / (f / 1000)).toFixed(2)} ${unit}/s)${gpuNote(fGpu)}, peak ${(fPeak / 2 ** 20).toFixed(0)} MiB`);
   resetPeak();
@@ -82,7 +104,7 @@ async function measure(rows: Row[], workload: string, units: number, unit: strin
   };
   const t = await time(train, reps, 1);
   const tPeak = memoryStats().peakBytes - base;
-  const tGpu = await gpuTime(train);
+  const tGpu = await gpuTime(train, `${workload} forward+backward, per kernel stem`);
   console.error(`  ${workload} forward+backward: ${(t / 1000).toFixed(1)} s (${(units / (t / 1000)).toFixed(2)} ${unit}/s)${gpuNote(tGpu)}, peak ${(tPeak / 2 ** 20).toFixed(0)} MiB`);
   rows.push({ workload: `${workload} forward`, impl: 'crab', ms: f, gpuMs: fGpu, rate: units / (f / 1000), unit: `${unit}/s`, note: `peak ${(fPeak / 2 ** 20).toFixed(0)} MiB${gpuNote(fGpu)}` });
   rows.push({ workload: `${workload} forward+backward`, impl: 'crab', ms: t, gpuMs: tGpu, rate: units / (t / 1000), unit: `${unit}/s`, note: `peak ${(tPeak / 2 ** 20).toFixed(0)} MiB${gpuNote(tGpu)}` });

@@ -9,8 +9,8 @@
  *   → layers with the gated relative position bias (buckets embedded in layer 0, reused by all)
  * @module
  */
-import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
-import { deviceInfo } from '../tensor/device.js';
+import { Tensor, Rng, fromArray, keep } from '../tensor/tensor.js';
+import { deviceInfo, gpuDevice } from '../tensor/device.js';
 import {
   add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, groupNorm, layerNorm, permute, narrow, transpose, attention,
   embedding, affine, where, concat, attentionWeights, matmul, mean,
@@ -105,6 +105,33 @@ export function relativePositionBucket(rel: number, numBuckets = 320, maxDistanc
   const v = f(f(f(Math.log(f(f(a) / maxExact))) / f(Math.log(maxDistance / maxExact))) * (nb - maxExact));
   bucket += Math.min(Math.trunc(f(maxExact + v)), nb - 1);
   return bucket;
+}
+
+/**
+ * The T×T table of relative-position buckets, built on the host once per (T, buckets, distance)
+ * and kept on the GPU: rebuilding it on every forward cost T² bucket computations and an upload
+ * in the middle of the graph (which forces a submit). The few most recent lengths are kept.
+ */
+const bucketTables = new Map<string, { t: Tensor; device: GPUDevice }>();
+function bucketTable(T: number, numBuckets: number, maxDistance: number): Tensor {
+  const key = `${T}:${numBuckets}:${maxDistance}`;
+  const device = gpuDevice();
+  const hit = bucketTables.get(key);
+  bucketTables.delete(key); // most recent last
+  if (hit && !hit.t.disposed && hit.device === device) {
+    bucketTables.set(key, hit);
+    return hit.t;
+  }
+  const b = new Int32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) b[i * T + j] = relativePositionBucket(j - i, numBuckets, maxDistance);
+  const t = keep(fromArray(b, [T, T], 'i32'));
+  bucketTables.set(key, { t, device });
+  if (bucketTables.size > 8) {
+    const [oldKey, old] = bucketTables.entries().next().value as [string, { t: Tensor; device: GPUDevice }];
+    bucketTables.delete(oldKey);
+    if (old.device === device) old.t.dispose();
+  }
+  return t;
 }
 
 class ConvLayer extends Module {
@@ -234,9 +261,7 @@ export class WavLMAttention extends Module {
 
   /** The ungated bias [1, H, T, T] from the bucket embedding (layer 0 only). */
   computeBias(T: number): Tensor {
-    const b = new Int32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) b[i * T + j] = relativePositionBucket(j - i, this.c.num_buckets, this.c.max_bucket_distance);
-    const values = embedding(fromArray(b, [T, T], 'i32'), this.rel_attn_embed!.weight); // [T, T, H]
+    const values = embedding(bucketTable(T, this.c.num_buckets, this.c.max_bucket_distance), this.rel_attn_embed!.weight); // [T, T, H]
     return permute(values, [2, 0, 1]).reshape([1, this.c.num_attention_heads, T, T]);
   }
 

@@ -9,17 +9,41 @@
  * @module
  */
 
+import { isNode, envVar, envDefault, warn } from './env.js';
+
 /** Thrown when no WebGPU adapter can be found; its message says how to get one. */
 export class NoAdapterError extends Error {
   constructor(detail: string) {
-    super(
-      `crab-ser: no WebGPU adapter found (${detail}).\n` +
+    super(isNode
+      ? `crab-ser: no WebGPU adapter found (${detail}).\n` +
         `  Fix: run \`bash scripts/setup-gpu.sh\` (as root on Debian/Ubuntu it installs Mesa's lavapipe,\n` +
         `  a software Vulkan driver; elsewhere it prints what to install). A real GPU needs its Vulkan driver.\n` +
-        `  Also make sure XDG_RUNTIME_DIR points at a writable folder.`,
-    );
+        `  Also make sure XDG_RUNTIME_DIR points at a writable folder.`
+      : `crab-ser: no WebGPU in this browser (${detail}). Use Chrome or Edge 113 or later; on Linux start Chromium with ` +
+        `--enable-unsafe-webgpu --enable-features=Vulkan (or enable chrome://flags/#enable-unsafe-webgpu); Firefox: set dom.webgpu.enabled in about:config.`);
     this.name = 'NoAdapterError';
   }
+}
+
+/**
+ * The WebGPU entry point: the page's `navigator.gpu` in a browser; under Node, Dawn through the
+ * `webgpu` package, loaded only here (so nothing imports it at module load).
+ */
+async function gpuEntry(): Promise<GPU> {
+  if (!isNode) {
+    const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+    if (!gpu) throw new NoAdapterError('navigator.gpu is undefined');
+    return gpu;
+  }
+  envDefault('XDG_RUNTIME_DIR', '/tmp');
+  let dawn: typeof import('webgpu');
+  try {
+    dawn = await import('webgpu');
+  } catch (e) {
+    throw new NoAdapterError(`the webgpu package could not be loaded: ${(e as Error).message}`);
+  }
+  Object.assign(globalThis, dawn.globals);
+  return dawn.create([]) as GPU;
 }
 
 /** What the engine knows about the device it runs on. */
@@ -66,22 +90,14 @@ export async function initDevice(): Promise<Held> {
   if (held) return held;
   if (pending) return pending;
   pending = (async () => {
-    process.env.XDG_RUNTIME_DIR ||= '/tmp';
-    let dawn: typeof import('webgpu');
-    try {
-      dawn = await import('webgpu');
-    } catch (e) {
-      throw new NoAdapterError(`the webgpu package could not be loaded: ${(e as Error).message}`);
-    }
-    Object.assign(globalThis, dawn.globals);
-    const gpu = dawn.create([]) as GPU;
+    const gpu = await gpuEntry();
     let adapter: GPUAdapter | null = null;
     try {
       adapter = await quietNativeStderr(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
     } catch (e) {
       throw new NoAdapterError(String(e));
     }
-    if (!adapter) throw new NoAdapterError('requestAdapter() returned null');
+    if (!adapter) throw new NoAdapterError(isNode ? 'requestAdapter() returned null' : 'this browser offers WebGPU but no adapter (requestAdapter() returned null)');
     const wanted: GPUFeatureName[] = ['shader-f16', 'subgroups' as GPUFeatureName, 'timestamp-query'];
     const requiredFeatures = wanted.filter((f) => adapter!.features.has(f));
     const requiredLimits: Record<string, number> = {};
@@ -99,7 +115,7 @@ export async function initDevice(): Promise<Held> {
     void device.lost.then((info) => {
       if (held && info.reason !== 'destroyed') {
         lostReason = `${info.reason}: ${info.message}`;
-        process.stderr.write(`crab-ser: GPU device lost (${lostReason})\n`);
+        warn(`crab-ser: GPU device lost (${lostReason})`);
       }
     });
     const ai = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
@@ -135,7 +151,7 @@ export async function initDevice(): Promise<Held> {
  * show.
  */
 async function quietNativeStderr<T>(fn: () => Promise<T>): Promise<T> {
-  if (process.env.CRAB_DEBUG || process.platform !== 'linux') return fn();
+  if (!isNode || envVar('CRAB_DEBUG') || (globalThis as { process?: { platform?: string } }).process?.platform !== 'linux') return fn();
   const fs = await import('node:fs');
   let saved = -1;
   try {

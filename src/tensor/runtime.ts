@@ -10,6 +10,7 @@
  *   (scalar fields only) and its storage buffers from binding 1 in the order the caller passes them.
  * @module
  */
+import { envVar, warn } from './env.js';
 import { gpuDevice, deviceInfo, onRelease, throwPendingErrors } from './device.js';
 
 /** A WGSL kernel: its stem (the name used everywhere), source and entry point. */
@@ -75,14 +76,14 @@ let secondsPerWork = 1 / 15e9;
 // Bounds of the calibration: work units are about FLOPs, so 0.5–500 G units per second.
 const MIN_SECONDS_PER_WORK = 1 / 500e9;
 const MAX_SECONDS_PER_WORK = 1 / 0.5e9;
-const sleepOff = process.env.CRAB_NO_SLEEP === '1';
+const sleepOff = envVar('CRAB_NO_SLEEP') === '1';
 
 /** Number of dispatches issued since start (for benchmarks and the debug switch). */
 export function dispatches(): number {
   return dispatchCount;
 }
 
-const debugLevel = Number(process.env.CRAB_DEBUG ?? 0);
+const debugLevel = Number(envVar('CRAB_DEBUG') ?? 0);
 
 function pipelineFor(k: Kernel, constants: Record<string, number> | undefined): GPUComputePipeline {
   const entry = k.entry ?? 'main';
@@ -96,7 +97,7 @@ function pipelineFor(k: Kernel, constants: Record<string, number> | undefined): 
     mod = device.createShaderModule({ code: k.source, label: k.stem });
     modules.set(k.stem + '\0' + k.source.length, mod);
   }
-  if (debugLevel >= 2) process.stderr.write(`[crab] new pipeline ${key}\n`);
+  if (debugLevel >= 2) warn(`[crab] new pipeline ${key}`);
   p = device.createComputePipeline({
     label: k.stem,
     layout: 'auto',
@@ -155,7 +156,7 @@ export function dispatch(k: Kernel, l: Launch): void {
   if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
   dispatchCount++;
   pendingWork += l.work ?? 100 * x * y * z * 64;
-  if (debugLevel >= 3) process.stderr.write(`[crab] dispatch ${k.stem} ${x}x${y}x${z}\n`);
+  if (debugLevel >= 3) warn(`[crab] dispatch ${k.stem} ${x}x${y}x${z}`);
 }
 
 /** The recorded-but-unsubmitted encoder, for copies that must stay in order with dispatches. */
@@ -326,3 +327,23 @@ onRelease(() => {
   arena = null;
   slots = 0;
 });
+
+/** Host↔GPU traffic since start: writes from the host (uploads) and reads back, with their bytes. */
+const transfers = { uploads: 0, uploadBytes: 0, reads: 0, readBytes: 0 };
+
+/** Counts one host→GPU write of `bytes`. */
+export function countUpload(bytes: number): void {
+  transfers.uploads++;
+  transfers.uploadBytes += bytes;
+}
+
+/** Counts one GPU→host read (one wait) of `bytes`. */
+export function countRead(bytes: number): void {
+  transfers.reads++;
+  transfers.readBytes += bytes;
+}
+
+/** Host↔GPU transfers so far (subtract two snapshots for a step's). */
+export function transferStats(): { uploads: number; uploadBytes: number; reads: number; readBytes: number } {
+  return { ...transfers };
+}

@@ -8,7 +8,7 @@
  */
 import { initDevice, gpuDevice, hasDevice } from './device.js';
 import { acquireBuffer, releaseBuffer } from './pool.js';
-import { commandEncoder, flush, hasPending, beforeWait } from './runtime.js';
+import { commandEncoder, flush, hasPending, beforeWait, countUpload, countRead } from './runtime.js';
 import { numel, fmt } from './shape.js';
 import { Rng } from './rng.js';
 
@@ -133,6 +133,7 @@ export class Tensor {
     if (bytes === 0) return new Ctor(0);
     const device = gpuDevice();
     const staging = device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: 0x0001 /* MAP_READ */ | 0x0008, label: 'readback' });
+    countRead(bytes);
     commandEncoder().copyBufferToBuffer(this.buffer, 0, staging, 0, bytes);
     flush();
     const done = await beforeWait();
@@ -171,6 +172,7 @@ export async function readAll(ts: readonly Tensor[]): Promise<HostArray[]> {
   if (total === 0) return ts.map((t) => (t.dtype === 'f32' ? new Float32Array(0) : t.dtype === 'i32' ? new Int32Array(0) : new Uint32Array(0)));
   const device = gpuDevice();
   const staging = device.createBuffer({ size: total, usage: 0x0001 /* MAP_READ */ | 0x0008, label: 'readback-many' });
+  countRead(total);
   const enc = commandEncoder();
   ts.forEach((t, i) => {
     if (t.size) enc.copyBufferToBuffer(t.buffer, 0, staging, offsets[i]!, t.size * 4);
@@ -411,7 +413,10 @@ export function upload(t: Tensor, data: HostArray): void {
   // queue.writeBuffer runs before commands that are recorded but not yet submitted; submit them
   // first so a pooled buffer reused here is not overwritten under a pending reader.
   if (hasPending()) flush();
-  if (data.byteLength) gpuDevice().queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  if (data.byteLength) {
+    countUpload(data.byteLength);
+    gpuDevice().queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
 }
 
 function flatten(data: unknown): ArrayLike<number> {

@@ -12,64 +12,19 @@
 import { appendFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { writeAtomic } from '../util/fs.js';
 import { join } from 'node:path';
-import { fromArray, noGrad, tidy, scope, keep, readAll, Rng, type Tensor } from '../tensor/tensor.js';
-import { argmax, classWeights, scale, concat } from '../kernels/index.js';
-import { Crab, MLCS_LAYERS, type CrabConfig, type CrabInput } from '../model/crab.js';
-import type { Module } from '../model/module.js';
-import type { WavLMConfig } from '../model/wavlm.js';
-import type { RobertaConfig } from '../model/roberta.js';
-import { AdamW, type ParamGroup } from './optimizer.js';
-import { cosineLr } from './schedule.js';
-import { computeMetrics, type Metrics, type MetricName } from './metrics.js';
+import { readAll, type Tensor } from '../tensor/tensor.js';
+import { Crab } from '../model/crab.js';
+import { AdamW } from './optimizer.js';
+import type { Metrics, MetricName } from './metrics.js';
 import { saveCheckpoint, loadCheckpoint, readState, hasCheckpoint } from './run_checkpoint.js';
 import { Progress } from '../util/progress.js';
 import type { FeatureItem, FeatureSet, FeatureDims } from '../data/features.js';
 import type { EncoderSpec } from '../data/encoders.js';
 import { makeBatch } from '../data/batch.js';
-import { backward } from '../kernels/autograd.js';
-
-/** Training settings (defaults in {@link TRAIN_DEFAULTS}). */
-export interface TrainConfig {
-  /** Crab head settings (the encoder widths come from the features). */
-  crab: Omit<CrabConfig, 'speechDim' | 'textDim' | 'numClasses'>;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  /** Cosine schedule floor (absolute learning rate). */
-  lrFloor: number;
-  warmupSteps: number;
-  /** Global-norm clipping (off when 0). */
-  maxGradNorm: number;
-  /** Micro-batches per optimizer step. */
-  accumulation: number;
-  /** Class-weighted CE with w_c = N/(C·n_c) from the training split. */
-  classWeighting: boolean;
-  bestMetric: MetricName;
-  seed: number;
-  /** Feed Crab a learned softmax-weighted sum of every encoder hidden state (off: the last one). */
-  layerWeightedSum: boolean;
-  /** Train the encoders with the head (WavLM's conv encoder stays frozen); off: a frozen feature cache. */
-  finetune: boolean;
-  /** Encoders' learning rate as a fraction of the head's (0.1). */
-  encoderLrScale: number;
-  /** Fine-tuning: the encoders' dropout and masking settings over their config.json (HF names). */
-  encoders: { wavlm?: Partial<Pick<WavLMConfig, WavLMTrainingKey>>; roberta?: Partial<Pick<RobertaConfig, 'hidden_dropout_prob' | 'attention_probs_dropout_prob'>> };
-}
-
-/** The WavLM settings fine-tuning may override. */
-type WavLMTrainingKey = 'hidden_dropout' | 'attention_dropout' | 'activation_dropout' | 'feat_proj_dropout' | 'layerdrop' | 'mask_time_prob' | 'mask_time_length' | 'mask_feature_prob' | 'mask_feature_length';
-
-/** Defaults: the authors' recipe where it applies to a head trained on features. */
-export const TRAIN_DEFAULTS: TrainConfig = {
-  crab: {}, epochs: 20, batchSize: 32, lr: 1e-3, weightDecay: 0.01, lrFloor: 1e-6, warmupSteps: 0, maxGradNorm: 0,
-  accumulation: 1, classWeighting: true, bestMetric: 'macroF1', seed: 42, layerWeightedSum: false, finetune: false, encoderLrScale: 0.1, encoders: {},
-};
-
-/** Defaults filled in, the head settings merged. */
-export function resolveTrainConfig(c: Partial<TrainConfig>): TrainConfig {
-  return { ...TRAIN_DEFAULTS, ...c, crab: { ...TRAIN_DEFAULTS.crab, ...c.crab }, encoders: { ...c.encoders } };
-}
+import {
+  resolveTrainConfig, headFor, dimsOf, epochOrder, lossWeights, lossStep, updateStep, stepCounts, evaluateTask,
+  type TrainConfig, type TrainTask, type Example,
+} from './loop.js';
 
 /** What one epoch recorded. */
 export interface EpochRecord {
@@ -163,62 +118,6 @@ export function prepareRunDir(o: TrainOptions): void {
   for (const f of checkRunDir(o)) rmSync(join(o.runDir, f), { recursive: true, force: true });
 }
 
-/** Anything trained on: an utterance id, its label index and split. */
-export interface Example {
-  id: string;
-  label: number;
-  split: string;
-}
-
-/** What {@link fit} needs besides the data: the model, its input, its parameter groups. */
-export interface TrainTask<I extends Example> {
-  /** What checkpoints hold: the head alone, or the head with its encoders. */
-  module: Module;
-  crab: Crab;
-  /** Optimizer groups, each with its base learning rate. */
-  groups: ParamGroup[];
-  /** Every generator the forward draws from, saved for exact resume. */
-  rngs: Rng[];
-  /** A batch's head input (called in a tidy scope; runs trainable encoders when fine-tuning). */
-  input(items: I[]): CrabInput;
-  /** Reads what `input` needs that takes I/O (a batch's audio files), before it runs. */
-  prepare?(items: I[]): Promise<void>;
-  /** Shapes recorded in the state (what `loadRun` rebuilds the head from). */
-  dims: FeatureDims;
-}
-
-
-/** Evaluates a task's model on items (eval mode, no gradients). */
-export async function evaluateTask<I extends Example>(task: Pick<TrainTask<I>, 'module' | 'crab' | 'input' | 'prepare'>, items: I[], C: number, batchSize = 64): Promise<{ metrics: Metrics; preds: number[] }> {
-  const was = task.module.training;
-  task.module.eval();
-  const preds: number[] = [];
-  for (let i = 0; i < items.length; i += batchSize) {
-    const batch = items.slice(i, i + batchSize);
-    await task.prepare?.(batch);
-    const p = await scope(async () => {
-      const idx = noGrad(() => argmax(task.crab.forward(task.input(batch), false).logits, -1));
-      return Array.from(await idx.toArray());
-    });
-    preds.push(...p);
-  }
-  task.module.train(was);
-  return { metrics: computeMetrics(items.map((i) => i.label), preds, C), preds };
-}
-
-/** Evaluates a head on cached features. */
-export async function evaluate(crab: Crab, items: FeatureItem[], dims: FeatureDims, C: number, batchSize = 64): Promise<{ metrics: Metrics; preds: number[] }> {
-  return evaluateTask({ module: crab, crab, input: (b: FeatureItem[]) => makeBatch(b, dims) }, items, C, batchSize);
-}
-
-/** The head for a run: encoder widths and layer counts from the data, the rest from the config. */
-export function headFor(cfg: TrainConfig, dims: FeatureDims, numClasses: number, inference = false): Crab {
-  return new Crab({
-    ...cfg.crab, speechDim: dims.speechDim, textDim: dims.textDim, speechLayers: dims.speechLayers ?? 1, textLayers: dims.textLayers ?? 1, numClasses,
-    ...(inference ? { mlcsLayers: [] } : {}),
-  }, cfg.seed);
-}
-
 /** Trains a Crab head on `features`' train split (frozen encoders), evaluating on dev each epoch. */
 export async function train(features: FeatureSet, labels: string[], cfgIn: Partial<TrainConfig>, o: TrainOptions): Promise<TrainState> {
   const cfg = resolveTrainConfig(cfgIn);
@@ -229,10 +128,6 @@ export async function train(features: FeatureSet, labels: string[], cfgIn: Parti
     input: (b) => makeBatch(b, features), dims: dimsOf(features),
   };
   return fit(task, features.items, labels, cfg, o);
-}
-
-function dimsOf(d: FeatureDims): FeatureDims {
-  return { speechDim: d.speechDim, textDim: d.textDim, speechLayers: d.speechLayers ?? 1, textLayers: d.textLayers ?? 1 };
 }
 
 /** The training loop shared by every task: train on the train split, evaluate on dev each epoch. */
@@ -268,9 +163,8 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
     // The resolved settings, readable without opening a checkpoint (and what --resume uses).
     writeAtomic(join(o.runDir, 'run.json'), JSON.stringify({ config: cfg, labels, corpus: o.corpus, encoders: o.encoders }, null, 2));
   }
-  const weights = cfg.classWeighting ? fromArray(classWeights(trainItems.map((i) => i.label), C, { names: labels })) : null;
-  const stepsPerEpoch = Math.ceil(trainItems.length / cfg.batchSize);
-  const totalSteps = Math.ceil((stepsPerEpoch * cfg.epochs) / cfg.accumulation);
+  const weights = lossWeights(cfg, trainItems, labels);
+  const { stepsPerEpoch, totalSteps } = stepCounts(cfg, trainItems.length);
   const log = (rec: object): void => appendFileSync(join(o.runDir, 'log.jsonl'), `${JSON.stringify(rec)}\n`);
   const exportFilter = (n: string): boolean => Crab.isTrainingOnly(n);
   let interrupted = false;
@@ -283,7 +177,7 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
       const t0 = performance.now();
       module.train();
       // The order of an epoch depends only on (seed, epoch), so a resumed run sees the same batches.
-      const order = shuffle(trainItems.length, new Rng(cfg.seed * 1000003 + epoch));
+      const order = epochOrder(trainItems.length, cfg.seed, epoch);
       const bar = o.quiet ? null : new Progress(`epoch ${epoch + 1}/${cfg.epochs}`, stepsPerEpoch);
       // Resuming mid-epoch: the epoch's mean loss covers the steps before the interrupt too.
       let lossSum = state.stepInEpoch > 0 ? (state.epochLoss?.sum ?? 0) : 0;
@@ -317,22 +211,10 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
       for (let s = state.stepInEpoch; s < stepsPerEpoch; s++) {
         const batch = order.slice(s * cfg.batchSize, (s + 1) * cfg.batchSize).map((k) => trainItems[k]!);
         await task.prepare?.(batch);
-        // The total loss, the CE and each contrastive loss of this step, as one small tensor.
-        const values = tidy(() => {
-          const out = crab.forward(task.input(batch), true);
-          const parts = crab.loss(out, fromArray(batch.map((i) => i.label), [batch.length], 'i32'), weights);
-          const total = cfg.accumulation > 1 ? scale(parts.total, 1 / cfg.accumulation) : parts.total;
-          backward(total);
-          const layers = MLCS_LAYERS.filter((k) => parts.contrastive[k]);
-          partNames = ['ce', ...layers];
-          return keep(concat([parts.total, parts.ce, ...layers.map((k) => parts.contrastive[k]!)].map((t) => t.reshape([1])), 0));
-        });
-        if ((s + 1) % cfg.accumulation === 0 || s === stepsPerEpoch - 1) {
-          const lr = cosineLr(cfg.lr, Math.floor(state.globalStep / cfg.accumulation), { total: totalSteps, warmup: cfg.warmupSteps, floor: cfg.lrFloor });
-          opt.setLrFactor(lr / cfg.lr);
-          opt.step();
-          opt.zeroGrad();
-        }
+        const step = lossStep(task, batch, weights, cfg);
+        partNames = step.parts;
+        const values = step.values;
+        updateStep(opt, cfg, state.globalStep, totalSteps, s, stepsPerEpoch);
         state.globalStep++;
         state.stepInEpoch = s + 1;
         pending.push({ values, s, step: state.globalStep, lr: opt.groups[0]!.currentLr, ids: batch.map((i) => i.id) });
@@ -377,14 +259,7 @@ const READ_EVERY = 8;
 /** Thrown when Ctrl-C stopped training after saving. */
 export class InterruptedError extends Error {}
 
-function shuffle(n: number, rng: Rng): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
+export * from './loop.js';
 
 /**
  * Loads the best checkpoint of a head-only run (frozen encoders). Fine-tuned runs also hold
