@@ -29,7 +29,7 @@ export default defineConfig({
         plugins: [wgsl],
         test: {
           name: 'gpu',
-          include: ['test/kernels/**/*.test.ts', 'test/models/**/*.test.ts', 'test/train/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/cli/**/*.test.ts'],
+          include: ['test/kernels/**/*.test.ts', 'test/models/**/*.test.ts', 'test/train/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/browser/**/*.test.ts'],
           setupFiles: ['test/setup.ts'],
           // One GPU device per process; lavapipe has 2 cores, so files run one after another.
           pool: 'forks',

@@ -3,6 +3,7 @@
 // extensionless imports that Node cannot load directly, but esbuild resolves.
 // WGSL files are inlined as text (with their #include lines expanded), so dist/ runs without
 // the source tree.
+import { copyFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { wgslPlugin } from './wgsl.mjs';
 
@@ -13,3 +14,12 @@ const common = {
   logLevel: 'warning',
 };
 await build({ ...common, entryPoints: { crab: 'src/cli.ts', index: 'src/index.ts', bench: 'bench/main.ts' }, outdir: 'dist' });
+// The browser build: the page's navigator.gpu instead of Dawn. `webgpu` (Dawn) is only imported
+// under Node, and node:fs only where the device silences Dawn's stderr under Node, so both stay
+// external and are never loaded in a page.
+await build({
+  bundle: true, platform: 'browser', format: 'esm', target: 'es2022', sourcemap: true, plugins: [wgslPlugin],
+  external: ['webgpu', 'node:fs'], logLevel: 'warning',
+  entryPoints: { crab: 'src/browser.ts', app: 'src/web/app.ts' }, outdir: 'dist/browser',
+});
+copyFileSync('src/web/index.html', 'dist/browser/index.html');

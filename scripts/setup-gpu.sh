@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make a WebGPU adapter available to Dawn (the `webgpu` npm package) on this machine.
+# Make a WebGPU adapter available to Dawn (the `webgpu` npm package) on this machine, and
+# Chromium for the browser tests.
 #
 # Idempotent. Order of attempts:
 #   1. An adapter already works (real GPU driver, or lavapipe installed earlier): do nothing.
@@ -14,6 +15,18 @@ cd "$(dirname "$0")/.."
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
 probe() { node scripts/probe-adapter.mjs >/dev/null 2>&1; }
+
+# Chromium, for the browser tests and the web app (WebGPU on SwiftShader, no GPU needed).
+have_chromium() { command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "${CRAB_CHROMIUM:-}" ]; }
+if ! have_chromium; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup-gpu: installing Chromium (browser tests, web app)…"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "setup-gpu: no Chromium found; the browser tests need it: install the chromium package (or set CRAB_CHROMIUM to a Chrome/Chromium binary)" >&2
+  fi
+fi
 
 if probe; then
   echo "setup-gpu: a WebGPU adapter is already available: $(node scripts/probe-adapter.mjs)"

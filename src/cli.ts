@@ -20,6 +20,7 @@ import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
 import { embedCommand } from './commands/embed.js';
 import { featuresCommand } from './commands/features.js';
+import { serveCommand } from './commands/serve.js';
 import { benchCommand } from './commands/bench.js';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   predict: predictCommand,
   embed: embedCommand,
   features: featuresCommand,
+  serve: serveCommand,
   bench: benchCommand,
 };
 

@@ -12,38 +12,16 @@ import { encoderStates } from '../model/crab_encoders.js';
 import type { WavLMModel } from '../model/wavlm.js';
 import type { RobertaModel } from '../model/roberta.js';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
+import { featureSetFrom, type FeatureItem, type FeatureDims, type FeatureSet } from './feature_format.js';
+export { featureSetFrom } from './feature_format.js';
 import type { Utterance } from './utterance.js';
 import type { WordVocab, SyntheticOptions } from './synthetic.js';
 import { syntheticEncoders, tinyWavLMConfig, SYNTH_SEED, ENCODER_SEED } from './encoders.js';
 import { Progress as ProgressBar } from '../util/progress.js';
 import { loadForModel } from '../audio/audio.js';
 
-/** One utterance's cached features. */
-export interface FeatureItem {
-  id: string;
-  label: number;
-  split: Utterance['split'];
-  speaker: string;
-  /** [speechLen, speechLayers, speechDim] */
-  speech: Float32Array;
-  speechLen: number;
-  /** [textLen, textLayers, textDim] */
-  text: Float32Array;
-  textLen: number;
-}
+export type { FeatureItem, FeatureDims, FeatureSet } from './feature_format.js';
 
-/** Widths of the encoder states, and how many hidden states per step were kept (1: the last). */
-export interface FeatureDims {
-  speechDim: number;
-  textDim: number;
-  speechLayers?: number;
-  textLayers?: number;
-}
-
-/** Features of a corpus. */
-export interface FeatureSet extends FeatureDims {
-  items: FeatureItem[];
-}
 
 /** Progress callback: done, total. */
 export type Progress = (done: number, total: number) => void;
@@ -196,38 +174,18 @@ export function loadFeatures(path: string): FeatureSet | null {
 
 /** Reads a feature file written by {@link saveFeatures}: the set and the file's metadata. */
 export function readFeatureFile(path: string): { set: FeatureSet; metadata: Record<string, string> } {
-  const f = SafetensorsFile.open(path);
-  // [rows, layers, width] (older caches: [rows, width]).
-  const ss = f.shape('speech');
-  const ts = f.shape('text');
-  const Ns = ss[0]!;
-  const [Ls, Ds] = ss.length === 3 ? [ss[1]!, ss[2]!] : [1, ss[1]!];
-  const [Lt, Dt] = ts.length === 3 ? [ts[1]!, ts[2]!] : [1, ts[1]!];
-  const sp = f.float32('speech');
-  const tx = f.float32('text');
-  const sl = f.int32('speech_len');
-  const tl = f.int32('text_len');
-  const lab = f.int32('label');
-  const meta = JSON.parse(f.metadata.items ?? '[]') as Array<[string, Utterance['split'], string]>;
-  let a = 0;
-  let b = 0;
-  const items = meta.map(([id, split, speaker], i) => {
-    const it: FeatureItem = {
-      id, split, speaker, label: lab[i]!, speechLen: sl[i]!, textLen: tl[i]!,
-      speech: sp.subarray(a * Ls * Ds, (a + sl[i]!) * Ls * Ds), text: tx.subarray(b * Lt * Dt, (b + tl[i]!) * Lt * Dt),
-    };
-    a += sl[i]!;
-    b += tl[i]!;
-    return it;
-  });
-  if (a !== Ns) throw new Error(`${path}: feature cache is inconsistent (delete it to rebuild)`);
-  return { set: { items, speechDim: Ds, textDim: Dt, speechLayers: Ls, textLayers: Lt }, metadata: f.metadata };
+  return featureSetFrom(SafetensorsFile.open(path));
+}
+
+/** Where the synthetic corpus's cached features are (a key from everything they depend on). */
+export function featuresPath(o: { condition: SyntheticOptions['condition']; size: number; cacheDir: string; allLayers?: boolean }): string {
+  const spec = { corpus: 'synthetic-v1', condition: o.condition, size: o.size, seed: SYNTH_SEED, wavlm: tinyWavLMConfig(), roberta: 'tiny-v1', encoderSeed: ENCODER_SEED, ...(o.allLayers ? { allLayers: true } : {}) };
+  return join(o.cacheDir, `features-${cacheKey([spec])}.safetensors`);
 }
 
 /** Synthetic corpus → cached features (computed once per corpus and encoder set). */
 export async function syntheticFeatures(o: { condition: SyntheticOptions['condition']; size: number; cacheDir: string; quiet?: boolean; allLayers?: boolean }): Promise<FeatureSet> {
-  const spec = { corpus: 'synthetic-v1', condition: o.condition, size: o.size, seed: SYNTH_SEED, wavlm: tinyWavLMConfig(), roberta: 'tiny-v1', encoderSeed: ENCODER_SEED, ...(o.allLayers ? { allLayers: true } : {}) };
-  const path = join(o.cacheDir, `features-${cacheKey([spec])}.safetensors`);
+  const path = featuresPath(o);
   const cached = loadFeatures(path);
   if (cached) {
     if (!o.quiet) process.stderr.write(`features: using the cache ${path}\n`);

@@ -1,186 +1,37 @@
 /**
- * safetensors reading and writing (the Hugging Face format): an 8-byte little-endian header
- * length N, N bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"}`,
- * then the raw little-endian data. Everything in the header is checked against the file before
- * any byte is used, so a hostile or truncated file gives an error naming the tensor, never a
- * wrong tensor. Files are read lazily: only the tensors asked for are read from disk.
+ * safetensors files under Node: reading by path (lazily: a tensor's bytes are read when asked for)
+ * and atomic writing. The format itself is parsed in `safetensors_core.ts`, which a browser uses
+ * on bytes.
  * @module
  */
 import { openSync, readSync, closeSync, fstatSync, writeFileSync, renameSync } from 'node:fs';
+import { setFileSource } from './safetensors_core.js';
 
-/** Element types a safetensors file may hold that this reader converts. */
-export type STDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'F64' | 'U8' | 'BOOL';
-const BYTES: Record<STDType, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, F64: 8, U8: 1, BOOL: 1 };
+export * from './safetensors_core.js';
 
-/** One tensor's header entry. */
-export interface STEntry {
-  dtype: STDType;
-  shape: number[];
-  /** Absolute byte range in the file. */
-  begin: number;
-  end: number;
-}
-
-/** A checked safetensors file, read lazily. */
-export class SafetensorsFile {
-  readonly path: string;
-  readonly entries: Map<string, STEntry>;
-  readonly metadata: Record<string, string>;
-
-  private constructor(path: string, entries: Map<string, STEntry>, metadata: Record<string, string>) {
-    this.path = path;
-    this.entries = entries;
-    this.metadata = metadata;
+// Files are opened per read, so no descriptor outlives a call.
+setFileSource((path) => {
+  const fd = openSync(path, 'r');
+  let size: number;
+  try {
+    size = fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
   }
-
-  /** Opens and validates `path` (header only; no tensor data is read yet). */
-  static open(path: string): SafetensorsFile {
-    const fd = openSync(path, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const bad = (why: string): never => {
-        throw new Error(`${path}: not a valid safetensors file: ${why}`);
-      };
-      if (size < 8) bad(`the file has ${size} bytes, fewer than the 8-byte header length`);
-      const lenBuf = Buffer.alloc(8);
-      readSync(fd, lenBuf, 0, 8, 0);
-      const n = Number(lenBuf.readBigUInt64LE(0));
-      if (n > size - 8) bad(`header length ${n} is larger than the rest of the file (${size - 8} bytes); truncated?`);
-      if (n > 100 * 1024 * 1024) bad(`header length ${n} is absurdly large`);
-      const hdr = Buffer.alloc(n);
-      readSync(fd, hdr, 0, n, 8);
-      let json: Record<string, unknown>;
+  return {
+    size,
+    read(begin, end) {
+      const buf = Buffer.alloc(end - begin);
+      const f = openSync(path, 'r');
       try {
-        json = JSON.parse(hdr.toString('utf8'));
-      } catch (e) {
-        return bad(`the header is not JSON (${(e as Error).message})`);
+        readSync(f, buf, 0, buf.length, begin);
+      } finally {
+        closeSync(f);
       }
-      if (!json || typeof json !== 'object' || Array.isArray(json)) bad('the header is not a JSON object');
-      const dataStart = 8 + n;
-      const dataLen = size - dataStart;
-      const entries = new Map<string, STEntry>();
-      const metadata = (json.__metadata__ ?? {}) as Record<string, string>;
-      const ranges: Array<[number, number, string]> = [];
-      for (const [name, raw] of Object.entries(json)) {
-        if (name === '__metadata__') continue;
-        const e = raw as { dtype?: string; shape?: unknown; data_offsets?: unknown };
-        if (!e || typeof e !== 'object') bad(`tensor "${name}": entry is not an object`);
-        if (!(e.dtype! in BYTES)) bad(`tensor "${name}": unsupported dtype ${JSON.stringify(e.dtype)}`);
-        const dtype = e.dtype as STDType;
-        if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) bad(`tensor "${name}": shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
-        const off = e.data_offsets as number[];
-        if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0]! > off[1]!) {
-          bad(`tensor "${name}": data_offsets ${JSON.stringify(e.data_offsets)} are not [begin, end]`);
-        }
-        const shape = e.shape as number[];
-        const count = shape.reduce((a, b) => a * b, 1);
-        if (off[1]! - off[0]! !== count * BYTES[dtype]) {
-          bad(`tensor "${name}": ${dtype} ${JSON.stringify(shape)} needs ${count * BYTES[dtype]} bytes but data_offsets span ${off[1]! - off[0]!}`);
-        }
-        if (off[1]! > dataLen) bad(`tensor "${name}": data_offsets end ${off[1]} is past the end of the data (${dataLen} bytes); truncated file?`);
-        ranges.push([off[0]!, off[1]!, name]);
-        entries.set(name, { dtype, shape, begin: dataStart + off[0]!, end: dataStart + off[1]! });
-      }
-      ranges.sort((a, b) => a[0] - b[0]);
-      for (let i = 1; i < ranges.length; i++) {
-        if (ranges[i]![0] < ranges[i - 1]![1]) bad(`tensors "${ranges[i - 1]![2]}" and "${ranges[i]![2]}" overlap`);
-      }
-      return new SafetensorsFile(path, entries, metadata);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** Tensor names in the file. */
-  names(): string[] {
-    return [...this.entries.keys()];
-  }
-
-  /** Raw bytes of one tensor. */
-  bytes(name: string): Buffer {
-    const e = this.entries.get(name);
-    if (!e) throw new Error(`${this.path}: no tensor named "${name}" (the file has ${this.entries.size}: ${this.names().slice(0, 8).join(', ')}${this.entries.size > 8 ? ', …' : ''})`);
-    const buf = Buffer.alloc(e.end - e.begin);
-    const fd = openSync(this.path, 'r');
-    try {
-      readSync(fd, buf, 0, buf.length, e.begin);
-    } finally {
-      closeSync(fd);
-    }
-    return buf;
-  }
-
-  /** One tensor as f32 (F16, BF16, F64 and integer types converted). */
-  float32(name: string): Float32Array {
-    const e = this.entries.get(name);
-    const b = this.bytes(name);
-    return toFloat32(e!.dtype, b);
-  }
-
-  /** One integer tensor as i32 (I64 values must fit). */
-  int32(name: string): Int32Array {
-    const e = this.entries.get(name)!;
-    const b = this.bytes(name);
-    if (e.dtype === 'I64') {
-      const v = new BigInt64Array(b.buffer, b.byteOffset, b.length / 8);
-      const out = new Int32Array(v.length);
-      for (let i = 0; i < v.length; i++) {
-        const x = v[i]!;
-        if (x > 2147483647n || x < -2147483648n) throw new Error(`${this.path}: tensor "${name}" value ${x} does not fit in i32`);
-        out[i] = Number(x);
-      }
-      return out;
-    }
-    if (e.dtype === 'I32') return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-    return Int32Array.from(toFloat32(e.dtype, b));
-  }
-
-  /** Shape of one tensor. */
-  shape(name: string): number[] {
-    const e = this.entries.get(name);
-    if (!e) throw new Error(`${this.path}: no tensor named "${name}"`);
-    return e.shape;
-  }
-}
-
-function toFloat32(dtype: STDType, b: Buffer): Float32Array {
-  const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
-  switch (dtype) {
-    case 'F32':
-      return new Float32Array(ab);
-    case 'F64':
-      return Float32Array.from(new Float64Array(ab));
-    case 'F16': {
-      const h = new Uint16Array(ab);
-      const out = new Float32Array(h.length);
-      for (let i = 0; i < h.length; i++) out[i] = halfToFloat(h[i]!);
-      return out;
-    }
-    case 'BF16': {
-      const h = new Uint16Array(ab);
-      const u = new Uint32Array(h.length);
-      for (let i = 0; i < h.length; i++) u[i] = h[i]! << 16;
-      return new Float32Array(u.buffer);
-    }
-    case 'I64':
-      return Float32Array.from(new BigInt64Array(ab), (x) => Number(x));
-    case 'I32':
-      return Float32Array.from(new Int32Array(ab));
-    case 'U8':
-    case 'BOOL':
-      return Float32Array.from(new Uint8Array(ab));
-  }
-}
-
-/** IEEE half → float. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+      return buf;
+    },
+  };
+});
 
 /** A tensor to write: f32 or i64 (given as i32 values) data with a shape. */
 export interface STWrite {

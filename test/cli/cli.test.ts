@@ -45,7 +45,7 @@ describe('cli', () => {
     expect(run(['--version'])).toMatchObject({ status: 0, stdout: `${pkg.version}\n` });
     const h = run(['--help']);
     expect(h.status).toBe(0);
-    for (const c of ['demo', 'train', 'data', 'eval', 'predict', 'embed', 'features', 'bench']) {
+    for (const c of ['demo', 'train', 'data', 'eval', 'predict', 'embed', 'features', 'serve', 'bench']) {
       expect(h.stdout).toContain(`  ${c} `);
       const ch = run([c, '--help']);
       expect(ch.status, c).toBe(0);

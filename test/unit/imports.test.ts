@@ -20,6 +20,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   train: ['tensor', 'kernels', 'model', 'audio', 'util', 'data'],
   report: ['tensor', 'train', 'util'],
   commands: ['tensor', 'kernels', 'model', 'audio', 'util', 'data', 'train', 'report'],
+  web: ['.'],
   '.': ['tensor', 'kernels', 'model', 'audio', 'util', 'data', 'train', 'report', 'commands'],
 };
 
@@ -103,6 +104,30 @@ describe('imports', () => {
         }
         if (!(MAY_IMPORT[from] ?? []).includes(to)) bad.push(`${f} imports ${d}: ${from}/ may import ${MAY_IMPORT[from]?.join(', ') || 'nothing outside itself'}`);
       }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('imports: what a browser loads (src/browser.ts, src/web/app.ts) reaches no Node module, no package, and no `process` but through tensor/env.ts', () => {
+    // Value imports only: type-only ones leave nothing in the bundle.
+    const seen = new Set<string>();
+    const walk = (f: string): void => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      const code = readFileSync(join(src, f), 'utf8').replace(/^(?:import|export)\s+type\b[^;]*;/gm, '');
+      for (const d of importsOf(code)) walk(relative(src, resolve(dirname(join(src, f)), d.replace(/\.js$/, '.ts'))));
+    };
+    walk('browser.ts');
+    walk(join('web', 'app.ts'));
+    expect(seen.has(join('tensor', 'device.ts')) && seen.has(join('train', 'loop.ts')) && seen.has(join('model', 'crab.ts'))).toBe(true);
+    const bad: string[] = [];
+    for (const f of seen) {
+      const code = readFileSync(join(src, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '');
+      // Static imports of anything but relative files (type-only imports vanish from the bundle).
+      for (const m of code.matchAll(/^(?:import|export)\s+(?!type\b)[^'";]*?from\s+['"]([^'"]+)['"]/gm)) if (!m[1]!.startsWith('.')) bad.push(`${f}: imports ${m[1]}`);
+      if (/(^|[^.\w])process\./.test(code) && f !== join('tensor', 'env.ts')) bad.push(`${f}: uses process`);
+      // Dynamic imports: only Dawn and node:fs, both under Node only (in tensor/device.ts).
+      for (const m of code.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) if (!m[1]!.startsWith('.') && f !== join('tensor', 'device.ts')) bad.push(`${f}: loads ${m[1]}`);
     }
     expect(bad).toEqual([]);
   });

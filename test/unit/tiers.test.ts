@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { REGISTRY } from '../../src/kernels/registry.js';
 
 const testDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const TIERS = ['unit', 'tensor', 'kernels', 'models', 'train', 'cli'];
+const TIERS = ['unit', 'tensor', 'kernels', 'models', 'train', 'cli', 'browser'];
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((e) => {

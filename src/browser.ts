@@ -1,0 +1,24 @@
+/**
+ * crab-ser in a browser: the engine on the page's `navigator.gpu`, the Crab head and its
+ * in-memory training loop — the same kernels and steps as under Node. Built to
+ * `dist/browser/crab.js` (an ES module); `crab serve` serves it with the web app.
+ *
+ * ```js
+ * import { initDevice, trainHead } from './crab.js';
+ * await initDevice();                       // the page's WebGPU adapter
+ * const { losses } = await trainHead(features, labels, { epochs: 2 });
+ * ```
+ * Nothing reachable from here imports a Node module (a unit test walks the imports).
+ * @module
+ */
+export { initDevice, deviceInfo, releaseDevice, NoAdapterError, type DeviceInfo } from './tensor/device.js';
+export { Tensor, fromArray, tidy, noGrad, keep, Rng } from './tensor/tensor.js';
+export { memoryStats } from './tensor/pool.js';
+export * as ops from './kernels/index.js';
+export { Crab, MLCS_LAYERS, type CrabConfig, type CrabInput, type CrabOutput } from './model/crab.js';
+export { trainHead, evaluate, resolveTrainConfig, headFor, type TrainConfig, type TrainHeadOptions } from './train/loop.js';
+export { computeMetrics, type Metrics } from './train/metrics.js';
+export { makeBatch } from './data/batch.js';
+export type { FeatureItem, FeatureSet } from './data/features.js';
+export { featureSetFrom } from './data/feature_format.js';
+export { SafetensorsFile } from './model/safetensors_core.js';

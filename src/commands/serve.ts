@@ -1,0 +1,124 @@
+/**
+ * `crab serve`: the web app on localhost — the browser build (`dist/browser/`), and the synthetic
+ * corpus's cached features the page trains the Crab head on (computed here once, on this
+ * machine's adapter, then read from the cache).
+ * @module
+ */
+import { createServer, type Server } from 'node:http';
+import { readFileSync, existsSync } from 'node:fs';
+import { join, dirname, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initDevice } from '../tensor/device.js';
+import { syntheticFeatures, featuresPath } from '../data/features.js';
+import { SYNTHETIC_LABELS } from '../data/synthetic.js';
+import { SYNTHETIC_DEFAULTS } from '../train/config.js';
+import { parseFlags, type FlagTable } from '../util/flags.js';
+import { usage, type Command } from './common.js';
+
+const FLAGS = {
+  port: { type: 'int', min: 0, default: 8080, arg: 'N', help: 'the port (0: any free one)' },
+  host: { type: 'string', default: '127.0.0.1', arg: 'ADDR', help: 'the address to listen on (0.0.0.0: every interface)' },
+  'cache-dir': { type: 'string', arg: 'DIR', default: '.cache/crab-ser', help: 'feature cache (as crab train)' },
+} satisfies FlagTable;
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json', '.json': 'application/json' };
+
+/** The browser build: `dist/browser` beside the running bundle, or under the package root. */
+function browserDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const d of [join(here, 'browser'), join(here, '..', '..', 'dist', 'browser'), join(process.cwd(), 'dist', 'browser')]) if (existsSync(join(d, 'index.html'))) return d;
+  throw new Error('the browser build is missing (dist/browser/index.html): run `npm run build`');
+}
+
+/** Options of {@link startServer}. */
+export interface ServeOptions {
+  port: number;
+  host?: string;
+  cacheDir: string;
+  /** Log each request's failures (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Starts the web app's server; resolves when it listens, with its URL. Routes: the static files
+ * of the browser build; `/api/info` (labels and the synthetic corpus's training settings);
+ * `/api/features?condition=acted|natural&size=N` (the cached features, safetensors bytes).
+ */
+export async function startServer(o: ServeOptions): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
+  const root = browserDir();
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  // One feature computation at a time (they share the GPU device).
+  let queue: Promise<unknown> = Promise.resolve();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const send = (status: number, type: string, body: string | Uint8Array): void => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    const fail = (status: number, msg: string): void => send(status, 'text/plain; charset=utf-8', msg);
+    if (url.pathname === '/api/info') {
+      send(200, TYPES['.json']!, JSON.stringify({ labels: SYNTHETIC_LABELS, config: SYNTHETIC_DEFAULTS }));
+      return;
+    }
+    if (url.pathname === '/api/features') {
+      const condition = url.searchParams.get('condition') ?? 'acted';
+      const size = Number(url.searchParams.get('size') ?? 480);
+      if (condition !== 'acted' && condition !== 'natural') return fail(400, `condition "${condition}" is not acted or natural`);
+      if (!Number.isInteger(size) || size < 40 || size > 20000) return fail(400, `size ${url.searchParams.get('size')} is not an integer in 40–20000`);
+      const job = queue.then(async () => {
+        await initDevice();
+        await syntheticFeatures({ condition, size, cacheDir: o.cacheDir, quiet: true });
+        return readFileSync(featuresPath({ condition, size, cacheDir: o.cacheDir }));
+      });
+      queue = job.catch(() => undefined);
+      job.then((bytes) => send(200, 'application/octet-stream', bytes), (e: unknown) => {
+        log(`crab serve: features ${condition}/${size}: ${(e as Error).message}`);
+        fail(500, (e as Error).message);
+      });
+      return;
+    }
+    const rel = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
+    if (rel.includes('..') || !TYPES[extname(rel)] || !existsSync(join(root, rel))) return fail(404, `not found: ${url.pathname}`);
+    send(200, TYPES[extname(rel)]!, readFileSync(join(root, rel)));
+  });
+  await new Promise<void>((ok, bad) => {
+    server.once('error', bad);
+    server.listen(o.port, o.host ?? '127.0.0.1', () => ok());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  const host = o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1';
+  return { url: `http://${host}:${port}/`, server, close: () => new Promise((ok) => server.close(() => ok())) };
+}
+
+/** `crab serve`. */
+export const serveCommand: Command = {
+  summary: 'the web app on localhost: train the Crab head in a browser tab on its own WebGPU',
+  usage: 'crab serve [--port N] [--host ADDR] [--cache-dir DIR]',
+  description: `Serves the browser build (dist/browser) and the synthetic corpus's cached encoder features. Open
+the printed address in a browser with WebGPU (Chrome or Edge 113+; Chromium on Linux with
+--enable-unsafe-webgpu --enable-features=Vulkan): the page trains the Crab head in the tab, with
+the same kernels and training steps as crab train, and shows the loss per step and the test
+confusion matrix. Features are computed here on first use (seconds), then read from the cache.
+Ctrl-C stops the server.`,
+  flags: FLAGS,
+  async run(argv) {
+    const { values, positionals } = parseFlags('serve', FLAGS, argv, { positionals: true });
+    if (positionals.length) usage(`serve: unexpected argument "${positionals[0]}"`);
+    let s;
+    try {
+      s = await startServer({ port: values.port!, host: values.host, cacheDir: values['cache-dir']! });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') usage(`serve: --port ${values.port} is in use; choose another (or --port 0 for any free one)`);
+      if (code === 'EACCES') usage(`serve: --port ${values.port} needs privileges; use a port above 1023`);
+      throw e;
+    }
+    console.log(`crab serve: ${s.url} (Ctrl-C stops)`);
+    await new Promise<void>((done) => {
+      process.once('SIGINT', () => {
+        void s.close().then(done);
+      });
+    });
+  },
+};

@@ -1,0 +1,114 @@
+/// <reference lib="dom" />
+/**
+ * The web app `crab serve` serves: trains the Crab head in the tab on the synthetic corpus's
+ * cached features (fetched from the server as a safetensors file) with a live loss curve, the
+ * dev score per epoch and the test confusion matrix; shows the adapter, and says what to enable
+ * when the browser has no WebGPU. `window.crabApp` exposes the same steps to tests.
+ * @module
+ */
+import { initDevice, deviceInfo, trainHead, evaluate, NoAdapterError, SafetensorsFile, featureSetFrom, type FeatureSet, type TrainConfig, type Metrics } from '../browser.js';
+
+interface Info {
+  labels: string[];
+  config: Partial<TrainConfig>;
+}
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+function showError(msg: string): void {
+  const el = $('error');
+  el.textContent = msg;
+  el.hidden = false;
+}
+
+/** The synthetic corpus's features from the server (computed there once, then cached). */
+async function loadFeatures(condition: string, size: number): Promise<FeatureSet> {
+  const r = await fetch(`./api/features?condition=${encodeURIComponent(condition)}&size=${size}`);
+  if (!r.ok) throw new Error(`the server could not give the features: ${(await r.text()) || r.statusText}`);
+  return featureSetFrom(SafetensorsFile.fromBytes(new Uint8Array(await r.arrayBuffer()), `features (${condition}, ${size})`)).set;
+}
+
+async function info(): Promise<Info> {
+  const r = await fetch('./api/info');
+  if (!r.ok) throw new Error(`the server did not answer /api/info (${r.status})`);
+  return (await r.json()) as Info;
+}
+
+/** A line chart of `ys` in an SVG, axes ticked. */
+function drawLoss(svg: SVGSVGElement, ys: number[], total: number): void {
+  const [W, H, L, B] = [420, 260, 46, 28];
+  const max = Math.max(...ys, 1e-9);
+  const x = (i: number): number => L + ((W - L - 10) * i) / Math.max(1, total - 1);
+  const y = (v: number): number => 10 + (H - B - 10) * (1 - v / max);
+  const path = ys.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join('');
+  const ticks = [0, 0.5, 1].map((f) => `<text x="${L - 6}" y="${y(f * max) + 4}" text-anchor="end">${(f * max).toFixed(2)}</text><line x1="${L}" x2="${W - 10}" y1="${y(f * max)}" y2="${y(f * max)}" stroke="#eef0f4"/>`).join('');
+  svg.innerHTML = `${ticks}<line x1="${L}" y1="${H - B}" x2="${W - 10}" y2="${H - B}" stroke="#8a93a6"/><line x1="${L}" y1="10" x2="${L}" y2="${H - B}" stroke="#8a93a6"/>` +
+    `<text x="${(L + W) / 2}" y="${H - 6}" text-anchor="middle">step (${ys.length} of ${total})</text>` +
+    `<path id="loss-path" d="${path}" fill="none" stroke="#2d6cdf" stroke-width="2"/>`;
+}
+
+function drawConfusion(el: HTMLElement, m: Metrics, labels: string[]): void {
+  const max = Math.max(1, ...m.confusion.flat());
+  const head = `<tr><th>true \\ predicted</th>${labels.map((l) => `<th>${l}</th>`).join('')}</tr>`;
+  const rows = m.confusion.map((row, i) => `<tr><th>${labels[i]}</th>${row.map((v) => `<td style="background:rgba(45,108,223,${(0.85 * v) / max})">${v}</td>`).join('')}</tr>`).join('');
+  el.innerHTML = `<table class="confusion">${head}${rows}</table>`;
+}
+
+/** Trains and reports; what the Train button runs (and tests call). */
+async function train(o: { condition: string; size: number; epochs?: number; maxSteps?: number; config?: Partial<TrainConfig> }): Promise<{ losses: number[]; test: Metrics | null }> {
+  const meta = await info();
+  const status = $('status');
+  status.textContent = 'fetching features…';
+  const features = await loadFeatures(o.condition, o.size);
+  const cfg = { ...meta.config, ...o.config, ...(o.epochs ? { epochs: o.epochs } : {}) };
+  const steps = Math.ceil(features.items.filter((i) => i.split === 'train').length / (cfg.batchSize ?? 32)) * (cfg.epochs ?? 8);
+  const total = Math.min(steps, o.maxSteps ?? steps);
+  const svg = $('loss') as unknown as SVGSVGElement;
+  const losses: number[] = [];
+  const t0 = performance.now();
+  const r = await trainHead(features, meta.labels, cfg, {
+    maxSteps: o.maxSteps,
+    onStep: (step, loss) => {
+      losses.push(loss);
+      drawLoss(svg, losses, total);
+      status.textContent = `step ${step}/${total}: loss ${loss.toFixed(4)}  (${(step / ((performance.now() - t0) / 1000)).toFixed(1)} steps/s)`;
+    },
+    onEpoch: (epoch, dev) => {
+      $('scores').textContent = `epoch ${epoch}: dev macro-F1 ${(100 * dev.macroF1).toFixed(1)}`;
+    },
+  });
+  const testItems = features.items.filter((i) => i.split === 'test');
+  const test = testItems.length ? (await evaluate(r.crab, testItems, features, meta.labels.length)).metrics : null;
+  if (test) {
+    drawConfusion($('confusion'), test, meta.labels);
+    $('scores').textContent = `test: WA ${(100 * test.accuracy).toFixed(1)}  UA ${(100 * test.uar).toFixed(1)}  macro-F1 ${(100 * test.macroF1).toFixed(1)}`;
+  }
+  status.textContent = `done: ${losses.length} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  status.dataset.done = 'true';
+  return { losses, test };
+}
+
+async function main(): Promise<void> {
+  const button = $<HTMLButtonElement>('train');
+  try {
+    await initDevice();
+    const d = deviceInfo();
+    $('adapter').textContent = `WebGPU adapter: ${d.name || 'unnamed'}${d.isCpu ? ' (a CPU implementation)' : ''}; subgroups ${d.hasSubgroups ? 'yes' : 'no'}; largest storage binding ${(d.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`;
+  } catch (e) {
+    button.disabled = true;
+    $('adapter').textContent = 'no WebGPU';
+    showError(e instanceof NoAdapterError ? e.message : `WebGPU could not start: ${(e as Error).message}`);
+    return;
+  }
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    $('error').hidden = true;
+    const size = Number(($('size') as HTMLInputElement).value);
+    const epochs = Number(($('epochs') as HTMLInputElement).value);
+    train({ condition: ($('condition') as HTMLSelectElement).value, size, epochs })
+      .catch((e: unknown) => showError((e as Error).message))
+      .finally(() => (button.disabled = false));
+  });
+}
+
+(window as unknown as { crabApp: unknown }).crabApp = { train, ready: main() };

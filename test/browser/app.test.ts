@@ -1,0 +1,100 @@
+// The browser build in headless Chromium (WebGPU on SwiftShader), served by `crab serve`'s
+// server: training steps of the Crab head in the page equal `crab train`'s in Node (lavapipe)
+// within 1e-5 relative; the app trains from its button and draws the loss curve and the
+// confusion matrix (screenshot in test-output/browser.png); without WebGPU it says what to enable.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { syntheticFeatures } from '../../src/data/features.js';
+import { SYNTHETIC_LABELS } from '../../src/data/synthetic.js';
+import { SYNTHETIC_DEFAULTS } from '../../src/train/config.js';
+import { train, trainHead, InterruptedError, type TrainConfig } from '../../src/train/trainer.js';
+import { startServer } from '../../src/commands/serve.js';
+import { openPage, chromiumPath } from './browser.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cacheDir = mkdtempSync(join(tmpdir(), 'crab-browser-'));
+const SIZE = 64;
+const STEPS = 6;
+const CFG: Partial<TrainConfig> = { ...SYNTHETIC_DEFAULTS, epochs: 2, batchSize: 8 };
+let server: Awaited<ReturnType<typeof startServer>>;
+
+beforeAll(async () => {
+  const b = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, encoding: 'utf8' });
+  expect(b.status, b.stderr).toBe(0);
+  chromiumPath(); // a clear error when Chromium is missing
+  server = await startServer({ port: 0, cacheDir, log: () => undefined });
+}, 180_000);
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('browser', () => {
+  it(`browser: ${STEPS} training steps of the Crab head in Chromium equal crab train's in Node within 1e-5`, async () => {
+    // Node: crab train's loop (run folder, log) and the in-memory loop the page runs.
+    const features = await syntheticFeatures({ condition: 'acted', size: SIZE, cacheDir, quiet: true });
+    const runDir = join(cacheDir, 'run');
+    await expect(train(features, [...SYNTHETIC_LABELS], CFG, { runDir, quiet: true, stopAfterSteps: STEPS })).rejects.toThrow(InterruptedError);
+    const fitLosses = readFileSync(join(runDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; loss: number }).filter((r) => r.type === 'step').map((r) => r.loss);
+    expect(fitLosses).toHaveLength(STEPS);
+    const { losses: nodeLosses } = await trainHead(features, [...SYNTHETIC_LABELS], CFG, { maxSteps: STEPS });
+    expect(nodeLosses).toEqual(fitLosses); // same adapter, same steps: identical
+    // The page: the same features fetched from the server, the same settings.
+    const { browser, page, errors } = await openPage(server.url);
+    try {
+      const got = await page.evaluate(async (o) => {
+        const app = (window as unknown as { crabApp: { ready: Promise<void>; train(o: unknown): Promise<{ losses: number[] }> } }).crabApp;
+        await app.ready;
+        return (await app.train(o)).losses;
+      }, { condition: 'acted', size: SIZE, maxSteps: STEPS, config: CFG });
+      expect(errors, errors.join("\n")).toEqual([]);
+      expect(await page.textContent('#adapter')).toMatch(/WebGPU adapter: .*swiftshader/i);
+      expect(got).toHaveLength(STEPS);
+      got.forEach((l, i) => expect(Math.abs(l - nodeLosses[i]!) / Math.abs(nodeLosses[i]!), `step ${i + 1}: page ${l}, node ${nodeLosses[i]}`).toBeLessThan(1e-5));
+      expect(got).not.toEqual(got.map(() => got[0])); // the loss moves
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
+
+  it('browser: the app trains from its button, draws the loss curve and the confusion matrix (screenshot)', async () => {
+    const { browser, page, errors } = await openPage(server.url);
+    try {
+      await page.waitForFunction(() => !document.getElementById('adapter')!.textContent!.startsWith('looking'));
+      await page.selectOption('#condition', 'acted');
+      await page.fill('#size', String(SIZE));
+      await page.fill('#epochs', '2');
+      await page.click('#train');
+      await page.waitForSelector('#status[data-done="true"]', { timeout: 240_000 });
+      expect(errors, errors.join("\n")).toEqual([]);
+      const steps = Number(/done: (\d+) steps/.exec((await page.textContent('#status'))!)![1]);
+      expect(steps).toBeGreaterThan(2);
+      const points = (await page.getAttribute('#loss-path', 'd'))!.split(/[ML]/).filter(Boolean);
+      expect(points).toHaveLength(steps); // one point per step
+      expect(points.every((pt) => /^\d+(\.\d+)?,\d+(\.\d+)?$/.test(pt))).toBe(true);
+      expect(await page.locator('table.confusion td').count()).toBe(SYNTHETIC_LABELS.length ** 2);
+      expect(await page.textContent('#scores')).toMatch(/^test: WA \d/);
+      mkdirSync(join(root, 'test-output'), { recursive: true });
+      await page.screenshot({ path: join(root, 'test-output', 'browser.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
+
+  it('browser without WebGPU: the page says what to enable, visibly, and the button is off', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-features=Vulkan,WebGPU'], headless: true });
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.waitForSelector('#error:not([hidden])');
+      expect(await page.textContent('#error')).toMatch(/no WebGPU in this browser .*--enable-unsafe-webgpu/);
+      expect(await page.isDisabled('#train')).toBe(true);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});
