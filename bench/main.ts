@@ -1,6 +1,7 @@
 // `npm run bench -- <suite> [--quick] [--no-peers]`: suites print a table and write
 // runs/bench/<suite>-<date>.json (untracked; --out FILE to choose). Suites: kernels, fused,
 // roberta, wavlm, audio. Progress goes to stderr; --json prints the results document on stdout.
+import '../src/model/folder.js';
 import { initDevice, releaseDevice } from '../src/tensor/device.js';
 import { benchKernels } from './kernels/kernels.bench.js';
 import { benchOptions } from './util.js';

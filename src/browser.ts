@@ -22,3 +22,7 @@ export { makeBatch } from './data/batch.js';
 export type { FeatureItem, FeatureSet } from './data/features.js';
 export { featureSetFrom } from './data/feature_format.js';
 export { SafetensorsFile } from './model/safetensors_core.js';
+export { memoryFiles, type ModelFiles } from './model/model_files.js';
+export { wavlmFromFiles, robertaFromFiles } from './model/load.js';
+export { WavLMModel, type WavLMConfig, type WavLMOutput } from './model/wavlm.js';
+export { RobertaModel, type RobertaConfig } from './model/roberta.js';

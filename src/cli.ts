@@ -7,6 +7,7 @@
  * lives in `src/commands/<command>.ts`.
  * @module
  */
+import './model/folder.js'; // model folders on disk
 import { releaseDevice, NoAdapterError } from './tensor/device.js';
 import { InterruptedError, RunFolderError } from './train/trainer.js';
 import { SchemaError } from './util/schema.js';

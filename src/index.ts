@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import './model/folder.js'; // model folders on disk (Node)
 export * from './tensor/tensor.js';
 export { full, zeros, ones, arange } from './kernels/fill.js';
 export { backward } from './kernels/autograd.js';

@@ -5,8 +5,7 @@
  * project does not read (`architectures`, `model_type`, …) pass through unchecked.
  * @module
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { filesOf, joinName, type ModelFiles } from './model_files.js';
 import { z } from 'zod';
 import { parseWith, SchemaError, show } from '../util/schema.js';
 
@@ -14,15 +13,16 @@ import { parseWith, SchemaError, show } from '../util/schema.js';
 export type ConfigRule<T> = (c: T) => { key: string; why: string } | null;
 
 /**
- * Reads `dir/config.json`: requires `required` keys, fills `defaults`, checks the result with
+ * Reads `config.json` of a folder (Node) or of given files: requires `required` keys, fills `defaults`, checks the result with
  * `schema` and `rules`. Errors name the file and the key.
  */
-export function readConfig<T extends object>(dir: string, required: ReadonlyArray<keyof T & string>, defaults: T, schema: z.ZodType<unknown>, rules: Array<ConfigRule<T>> = []): T {
-  const file = join(dir, 'config.json');
-  if (!existsSync(file)) throw new Error(`${file} not found: a model folder needs config.json (with ${required.join(', ')})`);
+export function readConfig<T extends object>(dir: string | ModelFiles, required: ReadonlyArray<keyof T & string>, defaults: T, schema: z.ZodType<unknown>, rules: Array<ConfigRule<T>> = []): T {
+  const files = filesOf(dir);
+  const file = joinName(files.where, 'config.json');
+  if (!files.has('config.json')) throw new Error(`${file} not found: a model folder needs config.json (with ${required.join(', ')})`);
   let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(files.text('config.json'));
   } catch (e) {
     throw new SchemaError(`${file}: not valid JSON (${(e as Error).message})`);
   }

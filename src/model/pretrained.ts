@@ -1,59 +1,24 @@
+import './folder.js'; // folder paths are read from disk
 /**
- * Pretrained Hugging Face checkpoints → our modules: WavLM and RoBERTa from a folder or an id in
- * the Hugging Face cache (see `ensureModel` in resolve.ts to download first), the tokenizer from
- * the RoBERTa folder. Task checkpoints (`WavLMForSequenceClassification`,
- * `RobertaForSequenceClassification`, …) prefix the bare model's names with `wavlm.` /
- * `roberta.`; the prefix is found and stripped. Every key we load past on purpose is in
- * {@link IGNORED_KEYS}, with the reason, and nothing else is tolerated.
+ * Pretrained Hugging Face checkpoints by folder path or Hugging Face id (Node): the id is looked
+ * up in the Hugging Face cache (see `ensureModel` in resolve.ts to download first), then loaded by
+ * `load.ts`, which also serves a browser's files.
  * @module
  */
-import { WavLMModel, readWavLMConfig, type WavLMConfig } from './wavlm.js';
-import { RobertaModel, readRobertaConfig, type RobertaConfig } from './roberta.js';
-import { TensorSource, loadInto } from './weights.js';
+import type { WavLMModel, WavLMConfig } from './wavlm.js';
+import type { RobertaModel, RobertaConfig } from './roberta.js';
+import type { ByteLevelBPE } from './tokenizer.js';
 import { resolveModel } from './resolve.js';
-import { ByteLevelBPE } from './tokenizer.js';
+import { wavlmFromFiles, robertaFromFiles } from './load.js';
 
-/**
- * Checkpoint keys loading deliberately skips, and model keys it lets stay at their init, per
- * model. `unexpected`: in the file, not in our module. `missing`: in our module, not in the file.
- */
-export const IGNORED_KEYS = {
-  wavlm: {
-    unexpected: [
-      // SpecAugment's learned mask vector: used only when masking in training, which our WavLM
-      // does with the same parameter when the checkpoint has it (missing below otherwise).
-      /^masked_spec_embed$/,
-    ],
-    missing: [/^masked_spec_embed$/],
-  },
-  roberta: {
-    unexpected: [
-      /^pooler\./, // the [CLS] pooler: Crab reads the token states, not the pooled vector
-      /position_ids$/, // a buffer (arange), rebuilt from the padding index
-      /^lm_head\./, // the masked-LM head of `roberta-base`'s pretraining checkpoint
-      /^classifier\./, // a task head of a fine-tuned checkpoint
-    ],
-    // RoBERTa has one token type; checkpoints converted without it leave our zero row in place.
-    missing: [/^embeddings\.token_type_embeddings\./],
-  },
-};
+export { IGNORED_KEYS, wavlmFromFiles, robertaFromFiles } from './load.js';
 
 /** Loads a WavLM from a folder or a cached Hugging Face id, bare or with the `wavlm.` prefix. */
 export function loadWavLM(nameOrPath: string, overrides: Partial<WavLMConfig> = {}): WavLMModel {
-  const dir = resolveModel(nameOrPath);
-  const model = new WavLMModel({ ...readWavLMConfig(dir), ...overrides }).eval();
-  const src = TensorSource.fromFolder(dir);
-  const prefixed = src.names().some((n) => n.startsWith('wavlm.'));
-  loadInto(model, prefixed ? TensorSource.fromFolder(dir, 'wavlm.') : src, { what: dir, allowUnexpected: IGNORED_KEYS.wavlm.unexpected, allowMissing: IGNORED_KEYS.wavlm.missing });
-  return model;
+  return wavlmFromFiles(resolveModel(nameOrPath), overrides);
 }
 
 /** Loads a RoBERTa (bare or with the `roberta.` prefix of task checkpoints) and its tokenizer. */
 export function loadRoberta(nameOrPath: string, overrides: Partial<RobertaConfig> = {}): { model: RobertaModel; tokenizer: ByteLevelBPE } {
-  const dir = resolveModel(nameOrPath);
-  const model = new RobertaModel({ ...readRobertaConfig(dir), ...overrides }).eval();
-  const plain = TensorSource.fromFolder(dir);
-  const prefixed = plain.names().some((n) => n.startsWith('roberta.'));
-  loadInto(model, prefixed ? TensorSource.fromFolder(dir, 'roberta.') : plain, { what: dir, allowUnexpected: IGNORED_KEYS.roberta.unexpected, allowMissing: IGNORED_KEYS.roberta.missing });
-  return { model, tokenizer: ByteLevelBPE.fromFolder(dir) };
+  return robertaFromFiles(resolveModel(nameOrPath), overrides);
 }

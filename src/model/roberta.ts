@@ -9,6 +9,7 @@ import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
 import { add, gelu, permute, attention, attentionWeights, matmul } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Embedding, Dropout } from './module.js';
 import { z } from 'zod';
+import type { ModelFiles } from './model_files.js';
 import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
 
 /** `config.json` of a RoBERTa checkpoint (the fields this model reads). */
@@ -42,7 +43,7 @@ export const RobertaConfigSchema = z.looseObject({
 });
 
 /** Reads and checks a RoBERTa config.json. */
-export function readRobertaConfig(dir: string): RobertaConfig {
+export function readRobertaConfig(dir: string | ModelFiles): RobertaConfig {
   return readConfig<RobertaConfig>(dir, ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'], ROBERTA_DEFAULTS, RobertaConfigSchema, [
     headsDivideHidden,
     (c) => (c.pad_token_id >= c.vocab_size ? { key: 'pad_token_id', why: `outside the vocabulary (vocab_size ${c.vocab_size})` } : null),

@@ -5,12 +5,12 @@
  * @module
  */
 import { openSync, readSync, closeSync, fstatSync, writeFileSync, renameSync } from 'node:fs';
-import { setFileSource } from './safetensors_core.js';
+import { setFileSource, type ByteSource } from './safetensors_core.js';
 
 export * from './safetensors_core.js';
 
-// Files are opened per read, so no descriptor outlives a call.
-setFileSource((path) => {
+/** Lazy reads of a file (opened per read, so no descriptor outlives a call). */
+export function fileByteSource(path: string): ByteSource {
   const fd = openSync(path, 'r');
   let size: number;
   try {
@@ -31,7 +31,9 @@ setFileSource((path) => {
       return buf;
     },
   };
-});
+}
+
+setFileSource(fileByteSource);
 
 /** A tensor to write: f32 or i64 (given as i32 values) data with a shape. */
 export interface STWrite {

@@ -6,8 +6,7 @@
  * batches, and decoding.
  * @module
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { filesOf, joinName, type ModelFiles } from './model_files.js';
 
 /** GPT-2's byte → printable-character map (bytes that are not printable move to U+0100 and up). */
 export function bytesToUnicode(): string[] {
@@ -68,35 +67,47 @@ export class ByteLevelBPE {
     this.unk = id(specials.unk ?? '<unk>', -1);
   }
 
-  /** Loads `vocab.json` + `merges.txt`, or `tokenizer.json`, from a model folder. */
-  static fromFolder(dir: string): ByteLevelBPE {
-    const vj = join(dir, 'vocab.json');
-    const mt = join(dir, 'merges.txt');
-    const tj = join(dir, 'tokenizer.json');
-    if (existsSync(vj) && existsSync(mt)) return ByteLevelBPE.fromFiles(vj, mt);
-    if (existsSync(tj)) {
-      const j = JSON.parse(readFileSync(tj, 'utf8')) as { model?: { type?: string; vocab?: Record<string, number>; merges?: Array<string | [string, string]> } };
+  /** Loads `vocab.json` + `merges.txt`, or `tokenizer.json`, from a model folder (Node) or given files. */
+  static fromFolder(dir: string | ModelFiles): ByteLevelBPE {
+    const files = filesOf(dir);
+    if (files.has('vocab.json') && files.has('merges.txt')) {
+      return ByteLevelBPE.fromTexts(files.text('vocab.json'), files.text('merges.txt'), joinName(files.where, 'vocab.json'), joinName(files.where, 'merges.txt'));
+    }
+    if (files.has('tokenizer.json')) {
+      const tj = joinName(files.where, 'tokenizer.json');
+      const j = JSON.parse(files.text('tokenizer.json')) as { model?: { type?: string; vocab?: Record<string, number>; merges?: Array<string | [string, string]> } };
       if (j.model?.type !== 'BPE' || !j.model.vocab || !j.model.merges) throw new Error(`${tj}: not a byte-level BPE tokenizer (model.type ${j.model?.type})`);
       const merges = j.model.merges.map((m) => (typeof m === 'string' ? (m.split(' ') as [string, string]) : m));
       return new ByteLevelBPE(new Map(Object.entries(j.model.vocab)), merges);
     }
-    throw new Error(`${dir}: no tokenizer files (vocab.json + merges.txt, or tokenizer.json)`);
+    throw new Error(`${files.where}: no tokenizer files (vocab.json + merges.txt, or tokenizer.json)`);
   }
 
-  /** Loads a vocabulary JSON (token → id) and a merges file (`#version` line skipped). */
+  /** Loads a vocabulary JSON file (token → id) and a merges file (`#version` line skipped) by path (Node). */
   static fromFiles(vocabPath: string, mergesPath: string): ByteLevelBPE {
+    const cut = (p: string): [string, string] => {
+      const i = p.lastIndexOf('/');
+      return i < 0 ? ['.', p] : [p.slice(0, i) || '/', p.slice(i + 1)];
+    };
+    const [vd, vn] = cut(vocabPath);
+    const [md, mn] = cut(mergesPath);
+    return ByteLevelBPE.fromTexts(filesOf(vd).text(vn), filesOf(md).text(mn), vocabPath, mergesPath);
+  }
+
+  /** Parses a vocabulary JSON text and a merges text; the names appear in errors. */
+  static fromTexts(vocabText: string, mergesText: string, vocabName = 'vocab.json', mergesName = 'merges.txt'): ByteLevelBPE {
     let vocab: Record<string, number>;
     try {
-      vocab = JSON.parse(readFileSync(vocabPath, 'utf8'));
+      vocab = JSON.parse(vocabText);
     } catch (e) {
-      throw new Error(`${vocabPath}: not a JSON vocabulary (${(e as Error).message})`);
+      throw new Error(`${vocabName}: not a JSON vocabulary (${(e as Error).message})`);
     }
     const merges: Array<[string, string]> = [];
-    readFileSync(mergesPath, 'utf8').split('\n').forEach((line, i) => {
+    mergesText.split('\n').forEach((line, i) => {
       if (i === 0 && line.startsWith('#version')) return;
       if (!line.trim()) return;
       const parts = line.split(' ');
-      if (parts.length !== 2) throw new Error(`${mergesPath}:${i + 1}: expected two symbols separated by one space, got "${line}"`);
+      if (parts.length !== 2) throw new Error(`${mergesName}:${i + 1}: expected two symbols separated by one space, got "${line}"`);
       merges.push(parts as [string, string]);
     });
     return new ByteLevelBPE(new Map(Object.entries(vocab)), merges);

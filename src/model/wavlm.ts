@@ -17,6 +17,7 @@ import {
 } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Dropout, param, uniformInit, givenMask } from './module.js';
 import { z } from 'zod';
+import type { ModelFiles } from './model_files.js';
 import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
 
 /** `config.json` of a WavLM checkpoint (the fields this model reads). */
@@ -75,7 +76,7 @@ export const WavLMConfigSchema = z.looseObject({
 });
 
 /** Reads and checks a WavLM config.json. */
-export function readWavLMConfig(dir: string): WavLMConfig {
+export function readWavLMConfig(dir: string | ModelFiles): WavLMConfig {
   return readConfig<WavLMConfig>(dir, ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'], WAVLM_DEFAULTS, WavLMConfigSchema, [
     headsDivideHidden,
     (c) => (c.conv_kernel.length !== c.conv_dim.length || c.conv_stride.length !== c.conv_dim.length

@@ -4,18 +4,11 @@
  * shaped tensors are reported together, by name. Tensors are read lazily, one at a time.
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { SafetensorsFile } from './safetensors.js';
-import { TorchBinFile } from './torchbin.js';
+import { SafetensorsFile } from './safetensors_core.js';
+import { filesOf, joinName, type ModelFiles, type TensorFile } from './model_files.js';
 import type { Module } from './module.js';
 
-/** What a checkpoint file offers: names, shapes and f32 data. */
-export interface TensorFile {
-  names(): string[];
-  shape(name: string): number[];
-  float32(name: string): Float32Array;
-}
+export type { TensorFile } from './model_files.js';
 
 /** A set of named tensors from one or more checkpoint files. */
 export class TensorSource {
@@ -23,22 +16,20 @@ export class TensorSource {
   constructor(files: TensorFile[], private readonly prefix = '') {
     for (const f of files) for (const n of f.names()) this.files.set(n, f);
   }
-  /** Opens a checkpoint folder (single file or sharded). */
-  static fromFolder(dir: string, prefix = ''): TensorSource {
-    const single = join(dir, 'model.safetensors');
-    const index = join(dir, 'model.safetensors.index.json');
-    if (existsSync(single)) return new TensorSource([SafetensorsFile.open(single)], prefix);
-    if (existsSync(index)) {
-      const map = JSON.parse(readFileSync(index, 'utf8')).weight_map as Record<string, string>;
-      const shards = [...new Set(Object.values(map))].map((f) => SafetensorsFile.open(join(dir, f)));
-      return new TensorSource(shards, prefix);
+  /** Opens a checkpoint folder (single file or sharded), on disk (Node) or as given files. */
+  static fromFolder(dir: string | ModelFiles, prefix = ''): TensorSource {
+    const files = filesOf(dir);
+    const open = (name: string): SafetensorsFile => SafetensorsFile.fromSource(files.source(name), joinName(files.where, name));
+    if (files.has('model.safetensors')) return new TensorSource([open('model.safetensors')], prefix);
+    if (files.has('model.safetensors.index.json')) {
+      const map = JSON.parse(files.text('model.safetensors.index.json')).weight_map as Record<string, string>;
+      return new TensorSource([...new Set(Object.values(map))].map(open), prefix);
     }
-    const bin = join(dir, 'pytorch_model.bin');
-    if (existsSync(bin)) {
-      const f = new TorchBinFile(bin);
-      return new TensorSource([{ names: () => f.names(), shape: (n) => f.shape(n), float32: (n) => f.get(n) }], prefix);
+    if (files.has('pytorch_model.bin')) {
+      if (!files.torchbin) throw new Error(`${joinName(files.where, 'pytorch_model.bin')}: pytorch_model.bin is read under Node only; give model.safetensors here (convert with crab or transformers)`);
+      return new TensorSource([files.torchbin('pytorch_model.bin')], prefix);
     }
-    throw new Error(`${dir}: no checkpoint found (model.safetensors, model.safetensors.index.json or pytorch_model.bin)`);
+    throw new Error(`${files.where}: no checkpoint found (model.safetensors, model.safetensors.index.json or pytorch_model.bin)`);
   }
   names(): string[] {
     return [...this.files.keys()].filter((n) => n.startsWith(this.prefix)).map((n) => n.slice(this.prefix.length));

@@ -1,5 +1,6 @@
 // The unit tier runs without a GPU adapter: any import of Dawn's binding fails the test that
 // made it, so a unit test that reaches the GPU cannot pass by accident on a machine with one.
+import '../../src/model/folder.js';
 import { vi } from 'vitest';
 
 vi.mock('webgpu', () => {
