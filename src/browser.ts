@@ -19,6 +19,8 @@ export { Crab, MLCS_LAYERS, type CrabConfig, type CrabInput, type CrabOutput } f
 export { trainHead, evaluate, resolveTrainConfig, headFor, type TrainConfig, type TrainHeadOptions } from './train/loop.js';
 export { computeMetrics, type Metrics } from './train/metrics.js';
 export { makeBatch } from './data/batch.js';
+export { runFromFiles, predictAudio, type Prediction, type RunStateLike } from './train/predict.js';
+export { parseWav, prepareAudio, resample } from './audio/dsp.js';
 export type { FeatureItem, FeatureSet } from './data/features.js';
 export { featureSetFrom } from './data/feature_format.js';
 export { SafetensorsFile } from './model/safetensors_core.js';

@@ -5,21 +5,28 @@
  * @module
  */
 import { createServer, type Server } from 'node:http';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initDevice } from '../tensor/device.js';
 import { syntheticFeatures, featuresPath } from '../data/features.js';
 import { SYNTHETIC_LABELS } from '../data/synthetic.js';
 import { SYNTHETIC_DEFAULTS } from '../train/config.js';
+import { readState } from '../train/run_checkpoint.js';
+import type { TrainState } from '../train/trainer.js';
+import { resolveModel } from '../model/resolve.js';
 import { parseFlags, type FlagTable } from '../util/flags.js';
-import { usage, type Command } from './common.js';
+import { usage, UsageError, type Command } from './common.js';
 
 const FLAGS = {
   port: { type: 'int', min: 0, default: 8080, arg: 'N', help: 'the port (0: any free one)' },
   host: { type: 'string', default: '127.0.0.1', arg: 'ADDR', help: 'the address to listen on (0.0.0.0: every interface)' },
   'cache-dir': { type: 'string', arg: 'DIR', default: '.cache/crab-ser', help: 'feature cache (as crab train)' },
+  run: { type: 'string', arg: 'DIR', help: 'a run folder (crab train or demo) the page predicts with' },
 } satisfies FlagTable;
+
+/** Files of a model folder the page may fetch (nothing else is served from it). */
+const MODEL_FILE = /^(config\.json|model(-\d+-of-\d+)?\.safetensors|model\.safetensors\.index\.json|vocab\.json|merges\.txt|tokenizer\.json)$/;
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json', '.json': 'application/json' };
 
@@ -30,11 +37,24 @@ function browserDir(): string {
   throw new Error('the browser build is missing (dist/browser/index.html): run `npm run build`');
 }
 
+/** A run folder's best checkpoint state and, for Hugging Face encoders, their folders. */
+function servedRun(dir: string): { state: TrainState; encoderDirs: { wavlm?: string; roberta?: string } } {
+  if (!existsSync(join(dir, 'best', 'state.json')) || !existsSync(join(dir, 'best', 'model.safetensors'))) {
+    throw new UsageError(`serve: --run: ${dir} has no best/ checkpoint (a folder written by crab train or crab demo)`);
+  }
+  const state = readState<TrainState>(join(dir, 'best'));
+  if (!state.encoders) throw new UsageError(`serve: --run: ${dir} does not record its encoders (trained by an older version); retrain it`);
+  const spec = state.encoders;
+  return { state, encoderDirs: spec.kind === 'hf' ? { wavlm: resolveModel(spec.wavlm), roberta: resolveModel(spec.roberta) } : {} };
+}
+
 /** Options of {@link startServer}. */
 export interface ServeOptions {
   port: number;
   host?: string;
   cacheDir: string;
+  /** A run folder to predict with (its best/ checkpoint and, for Hugging Face encoders, their folders). */
+  run?: string;
   /** Log each request's failures (default: stderr). */
   log?: (line: string) => void;
 }
@@ -46,6 +66,7 @@ export interface ServeOptions {
  */
 export async function startServer(o: ServeOptions): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
   const root = browserDir();
+  const run = o.run ? servedRun(o.run) : null;
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   // One feature computation at a time (they share the GPU device).
   let queue: Promise<unknown> = Promise.resolve();
@@ -57,8 +78,19 @@ export async function startServer(o: ServeOptions): Promise<{ url: string; serve
     };
     const fail = (status: number, msg: string): void => send(status, 'text/plain; charset=utf-8', msg);
     if (url.pathname === '/api/info') {
-      send(200, TYPES['.json']!, JSON.stringify({ labels: SYNTHETIC_LABELS, config: SYNTHETIC_DEFAULTS }));
+      send(200, TYPES['.json']!, JSON.stringify({ labels: SYNTHETIC_LABELS, config: SYNTHETIC_DEFAULTS, run: run ? { dir: o.run, labels: run.state.labels, encoders: run.state.encoders, finetune: !!run.state.config.finetune } : null }));
       return;
+    }
+    if (url.pathname.startsWith('/api/run/')) {
+      if (!run) return fail(404, 'no run is served: start crab serve with --run DIR');
+      const rest = url.pathname.slice('/api/run/'.length);
+      if (rest === 'state.json' || rest === 'model.safetensors') return send(200, 'application/octet-stream', readFileSync(join(o.run!, 'best', rest)));
+      const m = /^encoders\/(wavlm|roberta)\/(.*)$/.exec(rest);
+      const dir = m ? run.encoderDirs[m[1] as 'wavlm' | 'roberta'] : undefined;
+      if (!m || !dir) return fail(404, `not found: ${url.pathname}`);
+      if (m[2] === '') return send(200, TYPES['.json']!, JSON.stringify(readdirSync(dir).filter((f) => MODEL_FILE.test(f))));
+      if (!MODEL_FILE.test(m[2]!) || !existsSync(join(dir, m[2]!))) return fail(404, `not found: ${url.pathname}`);
+      return send(200, 'application/octet-stream', readFileSync(join(dir, m[2]!)));
     }
     if (url.pathname === '/api/features') {
       const condition = url.searchParams.get('condition') ?? 'acted';
@@ -94,20 +126,22 @@ export async function startServer(o: ServeOptions): Promise<{ url: string; serve
 /** `crab serve`. */
 export const serveCommand: Command = {
   summary: 'the web app on localhost: train the Crab head in a browser tab on its own WebGPU',
-  usage: 'crab serve [--port N] [--host ADDR] [--cache-dir DIR]',
+  usage: 'crab serve [--run DIR] [--port N] [--host ADDR] [--cache-dir DIR]',
   description: `Serves the browser build (dist/browser) and the synthetic corpus's cached encoder features. Open
 the printed address in a browser with WebGPU (Chrome or Edge 113+; Chromium on Linux with
 --enable-unsafe-webgpu --enable-features=Vulkan): the page trains the Crab head in the tab, with
 the same kernels and training steps as crab train, and shows the loss per step and the test
 confusion matrix. Features are computed here on first use (seconds), then read from the cache.
-Ctrl-C stops the server.`,
+With --run DIR the page also predicts with that run: an audio file and its transcript go through
+the run's encoders and head in the tab, and the class probabilities are drawn. Ctrl-C stops the
+server.`,
   flags: FLAGS,
   async run(argv) {
     const { values, positionals } = parseFlags('serve', FLAGS, argv, { positionals: true });
     if (positionals.length) usage(`serve: unexpected argument "${positionals[0]}"`);
     let s;
     try {
-      s = await startServer({ port: values.port!, host: values.host, cacheDir: values['cache-dir']! });
+      s = await startServer({ port: values.port!, host: values.host, cacheDir: values['cache-dir']!, run: values.run });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') usage(`serve: --port ${values.port} is in use; choose another (or --port 0 for any free one)`);

@@ -4,10 +4,10 @@
  * checkpoints; and the spec a run records to rebuild them.
  * @module
  */
-import { WavLMModel, WAVLM_DEFAULTS, type WavLMConfig } from '../model/wavlm.js';
-import { RobertaModel, ROBERTA_DEFAULTS, type RobertaConfig } from '../model/roberta.js';
+import type { WavLMModel } from '../model/wavlm.js';
+import type { RobertaModel } from '../model/roberta.js';
 import { loadWavLM, loadRoberta } from '../model/pretrained.js';
-import { syntheticCorpus, WordVocab, SYNTH_SEED, type SyntheticOptions } from './synthetic.js';
+import { syntheticEncoders, type EncoderOverrides } from './synthetic_encoders.js';
 
 export { SYNTH_SEED } from './synthetic.js';
 import type { Utterance } from './utterance.js';
@@ -17,29 +17,7 @@ export type EncoderSpec =
   | { kind: 'synthetic'; condition: 'acted' | 'natural'; size: number }
   | { kind: 'hf'; wavlm: string; roberta: string; maxSeconds: number; normalize: boolean };
 
-/** Tiny encoder configs for the demo (same code paths as wavlm-large / roberta-base). */
-export function tinyWavLMConfig(): WavLMConfig {
-  return {
-    ...WAVLM_DEFAULTS, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128,
-    conv_dim: [64, 64, 64, 64, 64, 64, 64], feat_extract_norm: 'layer', do_stable_layer_norm: true,
-    hidden_dropout: 0, attention_dropout: 0, feat_proj_dropout: 0, layerdrop: 0,
-  };
-}
-export function tinyRobertaConfig(vocabSize: number): RobertaConfig {
-  return { ...ROBERTA_DEFAULTS, vocab_size: vocabSize, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, max_position_embeddings: 66, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
-}
-
-/** The demo's frozen encoders and word vocabulary for a synthetic corpus. */
-export function syntheticEncoders(condition: SyntheticOptions['condition'], size: number, overrides: EncoderOverrides = {}): { wavlm: WavLMModel; roberta: RobertaModel; vocab: WordVocab; utts: ReturnType<typeof syntheticCorpus> } {
-  const utts = syntheticCorpus({ condition, size, seed: SYNTH_SEED });
-  const vocab = new WordVocab(utts.map((u) => u.text));
-  return {
-    wavlm: new WavLMModel({ ...tinyWavLMConfig(), ...overrides.wavlm }, ENCODER_SEED),
-    roberta: new RobertaModel({ ...tinyRobertaConfig(vocab.size), ...overrides.roberta }, ENCODER_SEED + 1), vocab, utts,
-  };
-}
-/** The tiny encoders' seed (part of the feature cache key). */
-export const ENCODER_SEED = 7;
+export { tinyWavLMConfig, tinyRobertaConfig, syntheticEncoders, ENCODER_SEED, type EncoderOverrides } from './synthetic_encoders.js';
 
 /** Encoders with the tokenizer and audio settings they expect. */
 export interface Encoders {
@@ -63,9 +41,4 @@ export function encodersFor(spec: EncoderSpec, overrides: EncoderOverrides = {})
   return { wavlm: loadWavLM(spec.wavlm, overrides.wavlm), roberta: r.model, tokenizer: { encode: (t) => r.tokenizer.encode(t) }, maxSeconds: spec.maxSeconds, normalize: spec.normalize };
 }
 
-/** Settings over the encoders' configs (fine-tuning's dropout and masking). */
-export interface EncoderOverrides {
-  wavlm?: Partial<WavLMConfig>;
-  roberta?: Partial<RobertaConfig>;
-}
 

@@ -12,8 +12,10 @@ import { encoderStates } from '../model/crab_encoders.js';
 import type { WavLMModel } from '../model/wavlm.js';
 import type { RobertaModel } from '../model/roberta.js';
 import { SafetensorsFile, writeSafetensors } from '../model/safetensors.js';
+import { tokenize, type TextEncoder_ } from './tokens.js';
 import { featureSetFrom, type FeatureItem, type FeatureDims, type FeatureSet } from './feature_format.js';
 export { featureSetFrom } from './feature_format.js';
+export { tokenize, type TextEncoder_ } from './tokens.js';
 import type { Utterance } from './utterance.js';
 import type { WordVocab, SyntheticOptions } from './synthetic.js';
 import { syntheticEncoders, tinyWavLMConfig, SYNTH_SEED, ENCODER_SEED } from './encoders.js';
@@ -26,10 +28,6 @@ export type { FeatureItem, FeatureDims, FeatureSet } from './feature_format.js';
 /** Progress callback: done, total. */
 export type Progress = (done: number, total: number) => void;
 
-/** Anything that turns text into ids with `<s> … </s>` (the BPE tokenizer, the demo's word vocabulary). */
-export interface TextEncoder_ {
-  encode(text: string): number[];
-}
 
 /** Options of {@link extractFeatures}. */
 export interface ExtractOptions {
@@ -122,11 +120,6 @@ export async function extractFeatures(all: Utterance[], wavlm: WavLMModel, rober
   return { items, ...encoderDims(wavlm, roberta, !!o.allLayers) };
 }
 
-/** Token ids with `<s> … </s>`, truncated to `maxTokens` keeping `</s>` (the authors use 128). */
-export function tokenize(tokenizer: TextEncoder_, text: string, maxTokens = 128): number[] {
-  const ids = tokenizer.encode(text);
-  return ids.length > maxTokens ? [...ids.slice(0, maxTokens - 1), ids.at(-1)!] : ids;
-}
 
 /** The widths and layer counts the head sees from these encoders (`allLayers`: every hidden state). */
 export function encoderDims(wavlm: WavLMModel, roberta: RobertaModel, allLayers: boolean): FeatureDims {

@@ -5,17 +5,16 @@
  * @module
  */
 import { join } from 'node:path';
-import { noGrad, scope } from '../tensor/tensor.js';
-import { softmax } from '../kernels/index.js';
 import type { Crab } from '../model/crab.js';
 import { CrabWithEncoders } from '../model/crab_encoders.js';
-import { makeBatch } from '../data/batch.js';
 import { extractFeatures } from '../data/features.js';
 import { encodersFor, type Encoders } from '../data/encoders.js';
 import type { Utterance } from '../data/utterance.js';
 import { headFor, resolveTrainConfig, loadBest, evaluate, type TrainState } from './trainer.js';
 import { readState, loadCheckpoint } from './run_checkpoint.js';
 import type { Metrics } from './metrics.js';
+import { predictAudio, type Prediction } from './predict.js';
+import { loadForModel } from '../audio/audio.js';
 
 /** A trained run, ready for inference: the head and the encoders that make its input. */
 export interface LoadedRun {
@@ -59,25 +58,12 @@ export async function evaluateRun(run: LoadedRun, utts: Utterance[], onSkip?: (u
   return (await evaluate(run.crab, f.items, f, run.state.labels.length)).metrics;
 }
 
-/** The predicted label and every class' probability. */
-export interface Prediction {
-  label: string;
-  probabilities: Record<string, number>;
-}
+export type { Prediction } from './predict.js';
 
 /** Classifies one audio file (and transcript) with the best checkpoint of `runDir`. */
 export async function predictOne(runDir: string, audioPath: string, text: string): Promise<Prediction> {
   const { crab, state, encoders } = loadRun(runDir);
   if (!encoders) throw new Error(`${runDir}: the checkpoint does not record its encoders (trained by an older version); retrain to predict`);
-  let failure = '';
-  const f = await extractFeatures([{ id: audioPath, label: 0, split: 'test', speaker: '-', text, audioPath }], encoders.wavlm, encoders.roberta, encoders.tokenizer, {
-    maxSeconds: encoders.maxSeconds, normalize: encoders.normalize, allLayers: (state.speechLayers ?? 1) > 1, onSkip: (_, reason) => (failure = reason),
-  });
-  if (!f.items.length) throw new Error(failure || `${audioPath}: could not be read`);
-  const probs = await scope(async () => {
-    const p = noGrad(() => softmax(crab.forward(makeBatch(f.items, f), false).logits));
-    return Array.from(await p.toArray());
-  });
-  const best = probs.indexOf(Math.max(...probs));
-  return { label: state.labels[best]!, probabilities: Object.fromEntries(state.labels.map((l, i) => [l, probs[i]!])) };
+  const audio = await loadForModel(audioPath, { maxSeconds: encoders.maxSeconds, normalize: encoders.normalize });
+  return predictAudio(crab, state.labels, encoders, audio, text, (state.speechLayers ?? 1) > 1, audioPath);
 }

@@ -2,15 +2,21 @@
 /**
  * The web app `crab serve` serves: trains the Crab head in the tab on the synthetic corpus's
  * cached features (fetched from the server as a safetensors file) with a live loss curve, the
- * dev score per epoch and the test confusion matrix; shows the adapter, and says what to enable
- * when the browser has no WebGPU. `window.crabApp` exposes the same steps to tests.
+ * dev score per epoch and the test confusion matrix; predicts an audio file and its transcript
+ * with a served run (its checkpoint and encoders loaded from their bytes); shows the adapter, and
+ * says what to enable when the browser has no WebGPU. Failures show on the page.
+ * `window.crabApp` exposes the same steps to tests.
  * @module
  */
-import { initDevice, deviceInfo, trainHead, evaluate, NoAdapterError, SafetensorsFile, featureSetFrom, type FeatureSet, type TrainConfig, type Metrics } from '../browser.js';
+import {
+  initDevice, deviceInfo, trainHead, evaluate, NoAdapterError, SafetensorsFile, featureSetFrom, memoryFiles, runFromFiles, predictAudio, parseWav, prepareAudio,
+  type FeatureSet, type TrainConfig, type Metrics, type Prediction, type RunStateLike, type ModelFiles,
+} from '../browser.js';
 
 interface Info {
   labels: string[];
   config: Partial<TrainConfig>;
+  run: { dir: string; labels: string[]; encoders?: RunStateLike['encoders']; finetune: boolean } | null;
 }
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -88,6 +94,62 @@ async function train(o: { condition: string; size: number; epochs?: number; maxS
   return { losses, test };
 }
 
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: ${(await r.text()) || r.statusText}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/** A served model folder's files (the server lists what it may give). */
+async function servedFolder(kind: 'wavlm' | 'roberta'): Promise<ModelFiles> {
+  const names = (await (await fetch(`./api/run/encoders/${kind}/`)).json()) as string[];
+  const files: Record<string, Uint8Array> = {};
+  for (const n of names) files[n] = await fetchBytes(`./api/run/encoders/${kind}/${n}`);
+  return memoryFiles(kind, files);
+}
+
+let runCache: Promise<{ run: ReturnType<typeof runFromFiles>; state: RunStateLike }> | null = null;
+
+/** The served run's head and encoders, built in the page once. */
+function servedRun(): Promise<{ run: ReturnType<typeof runFromFiles>; state: RunStateLike }> {
+  runCache ??= (async () => {
+    const state = JSON.parse(new TextDecoder().decode(await fetchBytes('./api/run/state.json'))) as RunStateLike;
+    const model = SafetensorsFile.fromBytes(await fetchBytes('./api/run/model.safetensors'), 'best/model.safetensors');
+    const files = state.encoders?.kind === 'hf' ? { wavlm: await servedFolder('wavlm'), roberta: await servedFolder('roberta') } : {};
+    return { run: runFromFiles(state, model, files), state };
+  })();
+  runCache.catch(() => (runCache = null));
+  return runCache;
+}
+
+/** An audio file's samples: WAV parsed here as crab does, anything else decoded by the browser (at 48 kHz). */
+async function decodeFile(bytes: Uint8Array, name: string): Promise<{ samples: Float32Array; sampleRate: number }> {
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  if (magic === 'RIFF' || magic === 'RIFX') return parseWav(bytes, name);
+  const ctx = new OfflineAudioContext(1, 1, 48000);
+  let buf: AudioBuffer;
+  try {
+    buf = await ctx.decodeAudioData(bytes.slice().buffer);
+  } catch {
+    throw new Error(`${name}: not audio this browser can decode`);
+  }
+  const out = new Float32Array(buf.length);
+  for (let c = 0; c < buf.numberOfChannels; c++) buf.getChannelData(c).forEach((v, i) => (out[i]! += v / buf.numberOfChannels));
+  return { samples: out, sampleRate: buf.sampleRate };
+}
+
+/** Predicts one utterance with the served run (what the Predict button runs, and tests call). */
+async function predict(bytes: Uint8Array, name: string, text: string): Promise<Prediction> {
+  const { run, state } = await servedRun();
+  const audio = prepareAudio(await decodeFile(bytes, name), { maxSeconds: run.encoders.maxSeconds, normalize: run.encoders.normalize }, name);
+  const p = await predictAudio(run.crab, state.labels, run.encoders, audio, text, (state.speechLayers ?? 1) > 1, name);
+  const el = $('prediction');
+  el.dataset.probabilities = JSON.stringify(p.probabilities);
+  el.innerHTML = `<div><b>${p.label}</b></div><table class="bars">${Object.entries(p.probabilities)
+    .map(([l, v]) => `<tr><td>${l}</td><td style="width:180px"><div class="bar" style="width:${(100 * v).toFixed(1)}%"></div></td><td>${(100 * v).toFixed(1)}%</td></tr>`).join('')}</table>`;
+  return p;
+}
+
 async function main(): Promise<void> {
   const button = $<HTMLButtonElement>('train');
   try {
@@ -100,6 +162,22 @@ async function main(): Promise<void> {
     showError(e instanceof NoAdapterError ? e.message : `WebGPU could not start: ${(e as Error).message}`);
     return;
   }
+  const meta = await info();
+  const predictButton = $<HTMLButtonElement>('predict');
+  if (meta.run) {
+    $('run-info').textContent = `run ${meta.run.dir}: ${meta.run.labels.join(', ')}; encoders ${meta.run.encoders?.kind === 'hf' ? `${meta.run.encoders.wavlm} + ${meta.run.encoders.roberta}` : 'the demo\'s tiny ones'}${meta.run.finetune ? ' (fine-tuned)' : ''}`;
+    predictButton.disabled = false;
+  }
+  predictButton.addEventListener('click', () => {
+    const file = ($('audio') as HTMLInputElement).files?.[0];
+    if (!file) return showError('choose an audio file first');
+    predictButton.disabled = true;
+    $('error').hidden = true;
+    file.arrayBuffer()
+      .then((b) => predict(new Uint8Array(b), file.name, ($('transcript') as HTMLInputElement).value))
+      .catch((e: unknown) => showError((e as Error).message))
+      .finally(() => (predictButton.disabled = false));
+  });
   button.addEventListener('click', () => {
     button.disabled = true;
     $('error').hidden = true;
@@ -111,4 +189,4 @@ async function main(): Promise<void> {
   });
 }
 
-(window as unknown as { crabApp: unknown }).crabApp = { train, ready: main() };
+(window as unknown as { crabApp: unknown }).crabApp = { train, predict, ready: main() };

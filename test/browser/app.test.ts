@@ -1,15 +1,18 @@
 // The browser build in headless Chromium (WebGPU on SwiftShader), served by `crab serve`'s
 // server: training steps of the Crab head in the page equal `crab train`'s in Node (lavapipe)
 // within 1e-5 relative; the app trains from its button and draws the loss curve and the
-// confusion matrix (screenshot in test-output/browser.png); without WebGPU it says what to enable.
+// confusion matrix; it predicts a WAV file with a served run as crab predict does (screenshot in
+// test-output/browser.png) and shows bad input on the page; without WebGPU it says what to enable.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { syntheticFeatures } from '../../src/data/features.js';
-import { SYNTHETIC_LABELS } from '../../src/data/synthetic.js';
+import { SYNTHETIC_LABELS, syntheticCorpus, SYNTH_SEED } from '../../src/data/synthetic.js';
+import { encodeWav16 } from '../../src/audio/audio.js';
+import { predictOne } from '../../src/train/run.js';
 import { SYNTHETIC_DEFAULTS } from '../../src/train/config.js';
 import { train, trainHead, InterruptedError, type TrainConfig } from '../../src/train/trainer.js';
 import { startServer } from '../../src/commands/serve.js';
@@ -60,7 +63,7 @@ describe('browser', () => {
     }
   }, 300_000);
 
-  it('browser: the app trains from its button, draws the loss curve and the confusion matrix (screenshot)', async () => {
+  it('browser: the app trains from its button, draws the loss curve and the confusion matrix', async () => {
     const { browser, page, errors } = await openPage(server.url);
     try {
       await page.waitForFunction(() => !document.getElementById('adapter')!.textContent!.startsWith('looking'));
@@ -77,10 +80,48 @@ describe('browser', () => {
       expect(points.every((pt) => /^\d+(\.\d+)?,\d+(\.\d+)?$/.test(pt))).toBe(true);
       expect(await page.locator('table.confusion td').count()).toBe(SYNTHETIC_LABELS.length ** 2);
       expect(await page.textContent('#scores')).toMatch(/^test: WA \d/);
-      mkdirSync(join(root, 'test-output'), { recursive: true });
-      await page.screenshot({ path: join(root, 'test-output', 'browser.png'), fullPage: true });
     } finally {
       await browser.close();
+    }
+  }, 300_000);
+
+  it('browser: the app predicts a WAV file with a served run, as crab predict does in Node; bad input shows a message (screenshot)', async () => {
+    const runDir = join(cacheDir, 'run-predict');
+    const features = await syntheticFeatures({ condition: 'acted', size: SIZE, cacheDir, quiet: true });
+    await train(features, [...SYNTHETIC_LABELS], { ...CFG, epochs: 1 }, { runDir, quiet: true, encoders: { kind: 'synthetic', condition: 'acted', size: SIZE } });
+    const u = syntheticCorpus({ condition: 'acted', size: SIZE, seed: SYNTH_SEED })[3]!;
+    const wav = join(cacheDir, 'utterance.wav');
+    writeFileSync(wav, encodeWav16(u.audio!, 16000));
+    const node = await predictOne(runDir, wav, u.text);
+    await expect(startServer({ port: 0, cacheDir, run: join(cacheDir, 'nothing-here') })).rejects.toThrow(/has no best\/ checkpoint/);
+    const withRun = await startServer({ port: 0, cacheDir, run: runDir, log: () => undefined });
+    const { browser, page, errors } = await openPage(withRun.url);
+    try {
+      await page.waitForFunction(() => !(document.getElementById('predict') as HTMLButtonElement).disabled);
+      expect(await page.textContent('#run-info')).toContain(runDir);
+      await page.setInputFiles('#audio', wav);
+      await page.fill('#transcript', u.text);
+      await page.click('#predict');
+      await page.waitForSelector('#prediction[data-probabilities], #error:not([hidden])', { timeout: 120_000 });
+      expect(await page.isHidden('#error'), (await page.textContent('#error')) ?? '').toBe(true);
+      const got = JSON.parse((await page.getAttribute('#prediction', 'data-probabilities'))!) as Record<string, number>;
+      expect(Object.keys(got)).toEqual(Object.keys(node.probabilities));
+      for (const [l, p] of Object.entries(node.probabilities)) expect(Math.abs(got[l]! - p), `${l}: page ${got[l]}, node ${p}`).toBeLessThan(1e-4);
+      expect(await page.textContent('#prediction b')).toBe(node.label);
+      expect(await page.locator('#prediction .bar').count()).toBe(SYNTHETIC_LABELS.length);
+      expect(errors, errors.join('\n')).toEqual([]);
+      mkdirSync(join(root, 'test-output'), { recursive: true });
+      await page.screenshot({ path: join(root, 'test-output', 'browser.png'), fullPage: true });
+      // A file that is not audio: a visible message, not only a console error.
+      const junk = join(cacheDir, 'notes.txt');
+      writeFileSync(junk, 'this is not audio');
+      await page.setInputFiles('#audio', junk);
+      await page.click('#predict');
+      await page.waitForSelector('#error:not([hidden])');
+      expect(await page.textContent('#error')).toMatch(/notes\.txt: not audio this browser can decode/);
+    } finally {
+      await browser.close();
+      await withRun.close();
     }
   }, 300_000);
 
