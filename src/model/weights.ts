@@ -5,6 +5,7 @@
  * @module
  */
 import { SafetensorsFile } from './safetensors_core.js';
+import { deviceInfo } from '../tensor/device.js';
 import { filesOf, joinName, type ModelFiles, type TensorFile } from './model_files.js';
 import type { Module } from './module.js';
 
@@ -52,10 +53,25 @@ export interface LoadReport {
 }
 
 /**
+ * Refuses a model with a parameter larger than the adapter's largest storage binding
+ * (`maxStorageBufferBindingSize`: 128 MiB on some browsers' adapters, where RoBERTa-large's word
+ * embedding is 196 MiB): kernels could not bind it, so the error names it now, with the limit.
+ */
+export function checkBindingLimits(model: Module, what = 'model', limit = deviceInfo().limits.maxStorageBufferBindingSize): void {
+  const bytes = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+  const big = [...model.namedParameters()].filter(([, t]) => t.size * 4 > limit);
+  if (big.length) {
+    throw new Error(`${what}: ${big.map(([n, t]) => `${n} [${t.shape.join(', ')}] is ${bytes(t.size * 4)}`).join('; ')}, more than this adapter's largest storage binding (maxStorageBufferBindingSize ${bytes(limit)}). ` +
+      'Kernels cannot bind it here: use a smaller model (e.g. the base size), or an adapter (browser, GPU) with a larger limit.');
+  }
+}
+
+/**
  * Loads `source` into `model`. Missing or unexpected names are an error (listing all of them)
  * unless they match `allowMissing` / `allowUnexpected` (e.g. pooler weights, `position_ids`).
  */
 export function loadInto(model: Module, source: TensorSource, opts: { allowMissing?: RegExp[]; allowUnexpected?: RegExp[]; what?: string } = {}): LoadReport {
+  checkBindingLimits(model, opts.what);
   const r = model.loadFrom(source);
   const badMissing = r.missing.filter((n) => !opts.allowMissing?.some((re) => re.test(n)));
   const badUnexpected = r.unexpected.filter((n) => !opts.allowUnexpected?.some((re) => re.test(n)));

@@ -138,6 +138,27 @@ async function decodeFile(bytes: Uint8Array, name: string): Promise<{ samples: F
   return { samples: out, sampleRate: buf.sampleRate };
 }
 
+/** `seconds` of the microphone, as the recorder's encoded bytes (the browser decodes them). */
+async function record(seconds: number): Promise<Uint8Array> {
+  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this page has no microphone access (browsers give it on https or localhost only)');
+  let stream: MediaStream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (e) {
+    throw new Error(`the microphone: ${(e as Error).message} (allow it in the browser's site settings)`);
+  }
+  const chunks: Blob[] = [];
+  const rec = new MediaRecorder(stream);
+  rec.ondataavailable = (ev): void => void chunks.push(ev.data);
+  const stopped = new Promise<void>((done) => (rec.onstop = (): void => done()));
+  rec.start();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  rec.stop();
+  await stopped;
+  stream.getTracks().forEach((t) => t.stop());
+  return new Uint8Array(await new Blob(chunks).arrayBuffer());
+}
+
 /** Predicts one utterance with the served run (what the Predict button runs, and tests call). */
 async function predict(bytes: Uint8Array, name: string, text: string): Promise<Prediction> {
   const { run, state } = await servedRun();
@@ -167,7 +188,19 @@ async function main(): Promise<void> {
   if (meta.run) {
     $('run-info').textContent = `run ${meta.run.dir}: ${meta.run.labels.join(', ')}; encoders ${meta.run.encoders?.kind === 'hf' ? `${meta.run.encoders.wavlm} + ${meta.run.encoders.roberta}` : 'the demo\'s tiny ones'}${meta.run.finetune ? ' (fine-tuned)' : ''}`;
     predictButton.disabled = false;
+    $<HTMLButtonElement>('record').disabled = false;
   }
+  const recordButton = $<HTMLButtonElement>('record');
+  recordButton.addEventListener('click', () => {
+    recordButton.disabled = true;
+    $('error').hidden = true;
+    $('status').textContent = 'recording 4 s…';
+    record(4)
+      .then((b) => predict(b, 'the microphone recording', ($('transcript') as HTMLInputElement).value))
+      .then(() => ($('status').textContent = 'recorded and predicted'))
+      .catch((e: unknown) => showError((e as Error).message))
+      .finally(() => (recordButton.disabled = false));
+  });
   predictButton.addEventListener('click', () => {
     const file = ($('audio') as HTMLInputElement).files?.[0];
     if (!file) return showError('choose an audio file first');

@@ -85,7 +85,7 @@ describe('browser', () => {
     }
   }, 300_000);
 
-  it('browser: the app predicts a WAV file with a served run, as crab predict does in Node; bad input shows a message (screenshot)', async () => {
+  it('browser: the app predicts a WAV file with a served run, as crab predict does in Node, and a microphone recording; bad input shows a message (screenshot)', async () => {
     const runDir = join(cacheDir, 'run-predict');
     const features = await syntheticFeatures({ condition: 'acted', size: SIZE, cacheDir, quiet: true });
     await train(features, [...SYNTHETIC_LABELS], { ...CFG, epochs: 1 }, { runDir, quiet: true, encoders: { kind: 'synthetic', condition: 'acted', size: SIZE } });
@@ -95,7 +95,8 @@ describe('browser', () => {
     const node = await predictOne(runDir, wav, u.text);
     await expect(startServer({ port: 0, cacheDir, run: join(cacheDir, 'nothing-here') })).rejects.toThrow(/has no best\/ checkpoint/);
     const withRun = await startServer({ port: 0, cacheDir, run: runDir, log: () => undefined });
-    const { browser, page, errors } = await openPage(withRun.url);
+    // Chromium's fake microphone (a beep) stands in for a real one.
+    const { browser, page, errors } = await openPage(withRun.url, ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
     try {
       await page.waitForFunction(() => !(document.getElementById('predict') as HTMLButtonElement).disabled);
       expect(await page.textContent('#run-info')).toContain(runDir);
@@ -112,6 +113,13 @@ describe('browser', () => {
       expect(errors, errors.join('\n')).toEqual([]);
       mkdirSync(join(root, 'test-output'), { recursive: true });
       await page.screenshot({ path: join(root, 'test-output', 'browser.png'), fullPage: true });
+      // The microphone: 4 s recorded, decoded by the browser, resampled and classified.
+      await page.evaluate(() => document.getElementById('prediction')!.removeAttribute('data-probabilities'));
+      await page.click('#record');
+      await page.waitForSelector('#prediction[data-probabilities], #error:not([hidden])', { timeout: 120_000 });
+      expect(await page.isHidden('#error'), (await page.textContent('#error')) ?? '').toBe(true);
+      const mic = JSON.parse((await page.getAttribute('#prediction', 'data-probabilities'))!) as Record<string, number>;
+      expect(Object.values(mic).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       // A file that is not audio: a visible message, not only a console error.
       const junk = join(cacheDir, 'notes.txt');
       writeFileSync(junk, 'this is not audio');

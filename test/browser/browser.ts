@@ -18,9 +18,9 @@ export function chromiumPath(): string {
 export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--no-sandbox'];
 
 /** Launches Chromium and opens `url`; console errors are collected for failure messages. */
-export async function openPage(url: string): Promise<{ browser: Browser; page: Page; errors: string[] }> {
+export async function openPage(url: string, extraArgs: string[] = []): Promise<{ browser: Browser; page: Page; errors: string[] }> {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: WEBGPU_FLAGS, headless: true });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...WEBGPU_FLAGS, ...extraArgs], headless: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   page.on('console', (m) => {

@@ -40,3 +40,13 @@ describe('roberta', () => {
     expect(() => loadInto(model, TensorSource.fromFolder(dir), { what: 'tiny' })).toThrow(/missing from the checkpoint \(16\): encoder\.layer\.2\.attention\.self\.query\.weight/);
   });
 });
+
+describe('adapter limits', () => {
+  it('a parameter larger than the largest storage binding is refused by name, with its size and the limit', async () => {
+    const { checkBindingLimits } = await import('../../src/model/weights.js');
+    const model = new RobertaModel(readRobertaConfig(dir));
+    // The word embedding is 300 × 48 floats = 56.3 KiB: a 48 KiB limit stands in for 128 MiB.
+    expect(() => checkBindingLimits(model, 'tiny-roberta', 48 * 1024)).toThrow(/^tiny-roberta: embeddings\.word_embeddings\.weight \[300, 48\] is 56\.3 KiB, more than this adapter's largest storage binding \(maxStorageBufferBindingSize 48\.0 KiB\)/);
+    expect(() => checkBindingLimits(model, 'tiny-roberta', 64 * 1024)).not.toThrow();
+  });
+});
