@@ -22,6 +22,11 @@ import { tokenize, type TextEncoder_ } from '../data/tokens.js';
 export interface Prediction {
   label: string;
   probabilities: Record<string, number>;
+  /**
+   * With `withAttention` (the authors' cross-attention block, both modalities): how each speech
+   * frame (20 ms) attends over the tokens, averaged over heads, [frames][tokens].
+   */
+  attention?: number[][];
 }
 
 /** Encoders as a run uses them: the models, the tokenizer and the audio settings. */
@@ -74,12 +79,16 @@ export function runFromFiles(state: RunStateLike, model: SafetensorsFile, encode
  * Classifies one utterance: `audio` at 16 kHz as the encoders take it (see `prepareAudio`), and
  * its transcript, through the run's encoders and head.
  */
-export async function predictAudio(crab: Crab, labels: string[], enc: RunEncoders, audio: Float32Array, text: string, allLayers: boolean, name = 'audio'): Promise<Prediction> {
+export async function predictAudio(crab: Crab, labels: string[], enc: RunEncoders, audio: Float32Array, text: string, allLayers: boolean, name = 'audio', withAttention = false): Promise<Prediction> {
   if (audio.length < 400) throw new Error(`${name}: shorter than one WavLM frame`);
-  const probs = await scope(async () => {
-    const p = noGrad(() => softmax(crab.forward(encoderStates(enc.wavlm, enc.roberta, [{ audio, ids: tokenize(enc.tokenizer, text) }], allLayers), false).logits));
-    return Array.from(await p.toArray());
+  const { probs, attention } = await scope(async () => {
+    const out = noGrad(() => crab.forward(encoderStates(enc.wavlm, enc.roberta, [{ audio, ids: tokenize(enc.tokenizer, text) }], allLayers), false, false, withAttention));
+    const p = noGrad(() => softmax(out.logits));
+    const a = out.attention?.speechToText;
+    const [pv, av] = [Array.from(await p.toArray()), a ? Array.from(await a.toArray()) : null];
+    const Tt = a?.shape[2] ?? 0;
+    return { probs: pv, attention: av && Tt ? Array.from({ length: av.length / Tt }, (_, t) => av.slice(t * Tt, (t + 1) * Tt)) : undefined };
   });
   const best = probs.indexOf(Math.max(...probs));
-  return { label: labels[best]!, probabilities: Object.fromEntries(labels.map((l, i) => [l, probs[i]!])) };
+  return { label: labels[best]!, probabilities: Object.fromEntries(labels.map((l, i) => [l, probs[i]!])), ...(attention ? { attention } : {}) };
 }

@@ -40,6 +40,33 @@ async function info(): Promise<Info> {
   return (await r.json()) as Info;
 }
 
+/** The head's cross-attention over time: speech frames (rows, 20 ms each) over tokens (columns), darker = more weight. */
+function attentionMap(a: number[][]): HTMLElement {
+  const box = document.createElement('div');
+  box.id = 'attention';
+  const T = a.length;
+  const S = a[0]?.length ?? 0;
+  const [W, H] = [300, 120];
+  const c = document.createElement('canvas');
+  c.width = W;
+  c.height = H;
+  const g = c.getContext('2d')!;
+  // Shade from the smallest weight to the largest, so near-uniform attention still shows its structure.
+  const flat = a.flat();
+  const [min, max] = [Math.min(...flat), Math.max(...flat)];
+  const span = Math.max(max - min, 1e-9);
+  // Time runs left to right, tokens top to bottom.
+  for (let t = 0; t < T; t++) {
+    for (let s = 0; s < S; s++) {
+      g.fillStyle = `rgba(45,108,223,${(0.05 + (0.95 * (a[t]![s]! - min)) / span).toFixed(3)})`;
+      g.fillRect((t * W) / T, (s * H) / S, Math.ceil(W / T), Math.ceil(H / S));
+    }
+  }
+  box.innerHTML = `<div style="font-size:13px;margin-top:10px">cross-attention: speech over ${T} frames (${(T * 0.02).toFixed(2)} s, left to right) attending to ${S} tokens (top to bottom); weights ${min.toFixed(3)}–${max.toFixed(3)}, light to dark</div>`;
+  box.append(c);
+  return box;
+}
+
 /** A line chart of `ys` in an SVG, axes ticked. */
 function drawLoss(svg: SVGSVGElement, ys: number[], total: number): void {
   const [W, H, L, B] = [420, 260, 46, 28];
@@ -163,11 +190,12 @@ async function record(seconds: number): Promise<Uint8Array> {
 async function predict(bytes: Uint8Array, name: string, text: string): Promise<Prediction> {
   const { run, state } = await servedRun();
   const audio = prepareAudio(await decodeFile(bytes, name), { maxSeconds: run.encoders.maxSeconds, normalize: run.encoders.normalize }, name);
-  const p = await predictAudio(run.crab, state.labels, run.encoders, audio, text, (state.speechLayers ?? 1) > 1, name);
+  const p = await predictAudio(run.crab, state.labels, run.encoders, audio, text, (state.speechLayers ?? 1) > 1, name, true);
   const el = $('prediction');
   el.dataset.probabilities = JSON.stringify(p.probabilities);
   el.innerHTML = `<div><b>${p.label}</b></div><table class="bars">${Object.entries(p.probabilities)
     .map(([l, v]) => `<tr><td>${l}</td><td style="width:180px"><div class="bar" style="width:${(100 * v).toFixed(1)}%"></div></td><td>${(100 * v).toFixed(1)}%</td></tr>`).join('')}</table>`;
+  if (p.attention) el.append(attentionMap(p.attention));
   return p;
 }
 

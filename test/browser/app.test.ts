@@ -110,6 +110,7 @@ describe('browser', () => {
       for (const [l, p] of Object.entries(node.probabilities)) expect(Math.abs(got[l]! - p), `${l}: page ${got[l]}, node ${p}`).toBeLessThan(1e-4);
       expect(await page.textContent('#prediction b')).toBe(node.label);
       expect(await page.locator('#prediction .bar').count()).toBe(SYNTHETIC_LABELS.length);
+      expect(await page.textContent('#attention')).toMatch(/cross-attention: speech over \d+ frames .* attending to \d+ tokens/);
       expect(errors, errors.join('\n')).toEqual([]);
       mkdirSync(join(root, 'test-output'), { recursive: true });
       await page.screenshot({ path: join(root, 'test-output', 'browser.png'), fullPage: true });
