@@ -1,6 +1,6 @@
 // `npm run bench -- <suite> [--quick] [--no-peers]`: suites print a table and write
 // runs/bench/<suite>-<date>.json (untracked; --out FILE to choose). Suites: kernels, fused,
-// roberta, wavlm, audio. Progress goes to stderr; --json prints the results document on stdout.
+// roberta, wavlm, audio, browser. Progress goes to stderr; --json prints the results document on stdout.
 import '../src/model/folder.js';
 import { initDevice, releaseDevice } from '../src/tensor/device.js';
 import { benchKernels } from './kernels/kernels.bench.js';
@@ -8,6 +8,7 @@ import { benchOptions } from './util.js';
 import { benchFused } from './fused/fused.bench.js';
 import { benchRoberta, benchWavlm } from './models/models.bench.js';
 import { benchAudio } from './audio/audio.bench.js';
+import { benchBrowser } from './browser/browser.bench.js';
 
 const SUITES: Record<string, (o: { quick?: boolean; peers?: boolean; clips?: number; seconds?: number }) => Promise<void>> = {
   kernels: benchKernels,
@@ -15,6 +16,7 @@ const SUITES: Record<string, (o: { quick?: boolean; peers?: boolean; clips?: num
   roberta: benchRoberta,
   wavlm: benchWavlm,
   audio: benchAudio,
+  browser: benchBrowser,
 };
 
 async function main(): Promise<void> {

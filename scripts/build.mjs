@@ -9,7 +9,7 @@ import { wgslPlugin } from './wgsl.mjs';
 
 const common = {
   bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true,
-  plugins: [wgslPlugin], external: ['webgpu', '@jax-js/*'],
+  plugins: [wgslPlugin], external: ['webgpu', '@jax-js/*', 'playwright-core'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 };

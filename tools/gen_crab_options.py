@@ -12,9 +12,11 @@ Crab's two options beyond the authors' head.
 Float64 throughout, stored as float32.
 Run: /usr/bin/python3 tools/gen_crab_options.py
 """
-import json, os, struct
+import os, sys
 import numpy as np
 import torch
+sys.path.insert(0, os.path.dirname(__file__))
+import fixture_io  # noqa: E402
 from torch import nn
 
 torch.manual_seed(0)
@@ -23,19 +25,7 @@ out = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'crab_op
 os.makedirs(out, exist_ok=True)
 
 def save(name, tensors, meta):
-    header, blobs, off = {}, [], 0
-    for k, t in tensors.items():
-        a = t.detach().to(torch.float32).contiguous().numpy().tobytes()
-        header[k] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [off, off + len(a)]}
-        blobs.append(a)
-        off += len(a)
-    header['__metadata__'] = {'source': 'tools/gen_crab_options.py, PyTorch ' + torch.__version__}
-    h = json.dumps(header).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(os.path.join(out, name + '.safetensors'), 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-    with open(os.path.join(out, name + '.json'), 'w') as f:
-        json.dump(meta, f, indent=1)
+    fixture_io.save(out, name, tensors, meta, 'tools/gen_crab_options.py')
 
 # Layer mix.
 x = torch.randn(2, 3, 4, 5, requires_grad=True)

@@ -25,10 +25,12 @@ Sites and what the saved mask means (1 = keep, unless noted):
 Float64 throughout, stored as float32. Loss: sum(last_hidden_state * R) over valid positions.
 Run: /usr/bin/python3 tools/gen_finetune.py
 """
-import json, math, os, struct
+import json, math, os, sys
 import numpy as np
 import torch
 import torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(__file__))
+import fixture_io  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 fx = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures')
@@ -36,36 +38,11 @@ out_dir = os.path.join(fx, 'finetune')
 os.makedirs(out_dir, exist_ok=True)
 
 
-def read_st(path):
-    with open(path, 'rb') as f:
-        b = f.read()
-    n = struct.unpack('<Q', b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    data = b[8 + n:]
-    out = {}
-    for k, e in h.items():
-        if k == '__metadata__':
-            continue
-        s, t = e['data_offsets']
-        dt = {'F32': np.float32, 'I64': np.int64, 'I32': np.int32}[e['dtype']]
-        out[k] = torch.from_numpy(np.frombuffer(data[s:t], dtype=dt).reshape(e['shape']).copy())
-    return out
+read_st = fixture_io.read_st
 
 
 def save(name, tensors, meta):
-    header, blobs, off = {}, [], 0
-    for k, t in tensors.items():
-        a = t.detach().to(torch.float32).contiguous().numpy().tobytes()
-        header[k] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [off, off + len(a)]}
-        blobs.append(a)
-        off += len(a)
-    header['__metadata__'] = {'source': 'tools/gen_finetune.py, PyTorch ' + torch.__version__}
-    h = json.dumps(header).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(os.path.join(out_dir, name + '.safetensors'), 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-    with open(os.path.join(out_dir, name + '.json'), 'w') as f:
-        json.dump(meta, f, indent=1)
+    fixture_io.save(out_dir, name, tensors, meta, 'tools/gen_finetune.py')
 
 
 class Drops:
@@ -96,6 +73,19 @@ class Drops:
             for s in starts.tolist():
                 m[b, s:s + length] = 1
         return m
+
+
+def step_tensors(W, last, valid, hidden, attns, masks):
+    """Loss = sum(last * R) over valid positions, backward; what the fixture holds."""
+    R = torch.randn(last.shape, generator=torch.Generator().manual_seed(7))
+    loss = (last * R * valid).sum()
+    loss.backward()
+    tensors = {'in.R': R, 'out.loss': loss.reshape(1), 'out.last_hidden_state': last}
+    tensors.update({f'out.hidden_states.{i}': t for i, t in enumerate(hidden)})
+    tensors.update({f'out.attentions.{i}': a for i, a in enumerate(attns) if a is not None})
+    tensors.update({f'mask.{k}': m for k, m in masks.items()})
+    tensors.update({f'grad.{k}': t.grad for k, t in W.items() if t.grad is not None})
+    return tensors, loss
 
 
 def check(name, got, want, atol, rtol=1e-3):
@@ -253,20 +243,7 @@ for variant in ['base', 'large']:
         kept = d.masks['encoder.layerdrop']
         if 0 < kept.sum() < len(kept) and d.masks['mask_time_indices'].sum() > 0 and d.masks['mask_feature_indices'].sum() > 0:
             break
-    R = torch.randn(last.shape, generator=torch.Generator().manual_seed(7))
-    loss = (last * R * valid[:, :, None]).sum()
-    loss.backward()
-    tensors = {'in.R': R, 'out.loss': loss.reshape(1), 'out.last_hidden_state': last}
-    for i, t in enumerate(hidden):
-        tensors[f'out.hidden_states.{i}'] = t
-    for i, a in enumerate(attns):
-        if a is not None:
-            tensors[f'out.attentions.{i}'] = a
-    for k, m in d.masks.items():
-        tensors[f'mask.{k}'] = m
-    for k, t in W.items():
-        if t.grad is not None:
-            tensors[f'grad.{k}'] = t.grad
+    tensors, loss = step_tensors(W, last, valid[:, :, None], hidden, attns, d.masks)
     save(f'wavlm_{variant}', tensors, {'config': WAVLM_TRAIN, 'seed': seed, 'frame_lengths': fl, 'layers_run': kept.tolist(),
                                        'sites': sorted(d.masks.keys())})
     print(f'wavlm {variant}: seed {seed}, layers run {kept.tolist()}, {len(d.masks)} masks, loss {loss.item():.6f}')
@@ -319,18 +296,6 @@ ROBERTA_TRAIN = {'hidden_dropout_prob': 0.1, 'attention_probs_dropout_prob': 0.1
 ct = {**c, **ROBERTA_TRAIN}
 d = Drops(3, True)
 last, hidden, attns = roberta(W, ct, ids, am, d)
-R = torch.randn(last.shape, generator=torch.Generator().manual_seed(7))
-loss = (last * R * am[:, :, None]).sum()
-loss.backward()
-tensors = {'in.R': R, 'out.loss': loss.reshape(1), 'out.last_hidden_state': last}
-for i, t in enumerate(hidden):
-    tensors[f'out.hidden_states.{i}'] = t
-for i, a in enumerate(attns):
-    tensors[f'out.attentions.{i}'] = a
-for k, m in d.masks.items():
-    tensors[f'mask.{k}'] = m
-for k, t in W.items():
-    if t.grad is not None:
-        tensors[f'grad.{k}'] = t.grad
+tensors, loss = step_tensors(W, last, am[:, :, None], hidden, attns, d.masks)
 save('roberta', tensors, {'config': ROBERTA_TRAIN, 'seed': 3, 'sites': sorted(d.masks.keys())})
 print(f'roberta: {len(d.masks)} masks, loss {loss.item():.6f}')
