@@ -149,6 +149,47 @@ function servedRun(): Promise<{ run: ReturnType<typeof runFromFiles>; state: Run
   return runCache;
 }
 
+/** The files of a picked folder, by their path below it (`best/state.json`). */
+async function pickedFiles(input: HTMLInputElement): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const f of Array.from(input.files ?? [])) {
+    const rel = (f.webkitRelativePath || f.name).split('/').slice(1).join('/') || f.name;
+    out.set(rel, new Uint8Array(await f.arrayBuffer()));
+  }
+  return out;
+}
+
+/** A run folder opened from disk (and, for Hugging Face encoders, their folders): its best checkpoint, built in the page. */
+async function openRunFolder(runInput: HTMLInputElement, encInput: HTMLInputElement): Promise<string> {
+  const files = await pickedFiles(runInput);
+  const name = runInput.files?.[0]?.webkitRelativePath.split('/')[0] ?? 'the folder';
+  const state = files.get('best/state.json');
+  const model = files.get('best/model.safetensors');
+  if (!state || !model) throw new Error(`${name} has no best/ checkpoint (best/state.json and best/model.safetensors): open a folder written by crab train or crab demo`);
+  const st = JSON.parse(new TextDecoder().decode(state)) as RunStateLike;
+  let enc: { wavlm?: ModelFiles; roberta?: ModelFiles } = {};
+  if (st.encoders?.kind === 'hf') {
+    const all = await pickedFiles(encInput);
+    // One folder holding both encoders' folders: pick each by its config.json's model_type.
+    const dirs = new Map<string, Record<string, Uint8Array>>();
+    for (const [p, b] of all) {
+      const i = p.lastIndexOf('/');
+      const [dir, file] = i < 0 ? ['', p] : [p.slice(0, i), p.slice(i + 1)];
+      (dirs.get(dir) ?? dirs.set(dir, {}).get(dir)!)[file] = b;
+    }
+    const typeOf = (f: Record<string, Uint8Array>): string => (f['config.json'] ? (JSON.parse(new TextDecoder().decode(f['config.json'])) as { model_type?: string }).model_type ?? '' : '');
+    const find = (t: string): ModelFiles | undefined => {
+      const hit = [...dirs].find(([, f]) => typeOf(f) === t);
+      return hit ? memoryFiles(hit[0] || t, hit[1]) : undefined;
+    };
+    enc = { wavlm: find('wavlm'), roberta: find('roberta') };
+    if (!enc.wavlm || !enc.roberta) throw new Error(`${name} reads Hugging Face encoders (${st.encoders.wavlm}, ${st.encoders.roberta}): open a folder holding both model folders (their config.json say model_type wavlm and roberta)`);
+  }
+  const run = runFromFiles(st, SafetensorsFile.fromBytes(model, `${name}/best/model.safetensors`), enc);
+  runCache = Promise.resolve({ run, state: st });
+  return `run ${name} (from this computer): ${st.labels.join(', ')}; encoders ${st.encoders?.kind === 'hf' ? `${st.encoders.wavlm} + ${st.encoders.roberta}` : 'the demo\'s tiny ones'}${st.config.finetune ? ' (fine-tuned)' : ''}`;
+}
+
 /** An audio file's samples: WAV parsed here as crab does, anything else decoded by the browser (at 48 kHz). */
 async function decodeFile(bytes: Uint8Array, name: string): Promise<{ samples: Float32Array; sampleRate: number }> {
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
@@ -218,6 +259,17 @@ async function main(): Promise<void> {
     predictButton.disabled = false;
     $<HTMLButtonElement>('record').disabled = false;
   }
+  const folderInput = $<HTMLInputElement>('run-folder');
+  folderInput.addEventListener('change', () => {
+    $('error').hidden = true;
+    openRunFolder(folderInput, $<HTMLInputElement>('encoder-folders'))
+      .then((text) => {
+        $('run-info').textContent = text;
+        predictButton.disabled = false;
+        $<HTMLButtonElement>('record').disabled = false;
+      })
+      .catch((e: unknown) => showError((e as Error).message));
+  });
   const recordButton = $<HTMLButtonElement>('record');
   recordButton.addEventListener('click', () => {
     recordButton.disabled = true;

@@ -25,6 +25,18 @@ const STEPS = 6;
 const CFG: Partial<TrainConfig> = { ...SYNTHETIC_DEFAULTS, epochs: 2, batchSize: 8 };
 let server: Awaited<ReturnType<typeof startServer>>;
 
+/** A one-epoch synthetic run to predict with (trained once per file). */
+let runOnce: Promise<string> | null = null;
+function trainedRun(): Promise<string> {
+  runOnce ??= (async () => {
+    const runDir = join(cacheDir, 'run-predict');
+    const features = await syntheticFeatures({ condition: 'acted', size: SIZE, cacheDir, quiet: true });
+    await train(features, [...SYNTHETIC_LABELS], { ...CFG, epochs: 1 }, { runDir, quiet: true, encoders: { kind: 'synthetic', condition: 'acted', size: SIZE } });
+    return runDir;
+  })();
+  return runOnce;
+}
+
 beforeAll(async () => {
   const b = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, encoding: 'utf8' });
   expect(b.status, b.stderr).toBe(0);
@@ -86,9 +98,7 @@ describe('browser', () => {
   }, 300_000);
 
   it('browser: the app predicts a WAV file with a served run, as crab predict does in Node, and a microphone recording; bad input shows a message (screenshot)', async () => {
-    const runDir = join(cacheDir, 'run-predict');
-    const features = await syntheticFeatures({ condition: 'acted', size: SIZE, cacheDir, quiet: true });
-    await train(features, [...SYNTHETIC_LABELS], { ...CFG, epochs: 1 }, { runDir, quiet: true, encoders: { kind: 'synthetic', condition: 'acted', size: SIZE } });
+    const runDir = await trainedRun();
     const u = syntheticCorpus({ condition: 'acted', size: SIZE, seed: SYNTH_SEED })[3]!;
     const wav = join(cacheDir, 'utterance.wav');
     writeFileSync(wav, encodeWav16(u.audio!, 16000));
@@ -131,6 +141,36 @@ describe('browser', () => {
     } finally {
       await browser.close();
       await withRun.close();
+    }
+  }, 300_000);
+
+  it('browser: a run folder opened from disk predicts as crab predict does; a folder without a checkpoint shows a message', async () => {
+    const runDir = await trainedRun();
+    const u = syntheticCorpus({ condition: 'acted', size: SIZE, seed: SYNTH_SEED })[5]!;
+    const wav = join(cacheDir, 'utterance5.wav');
+    writeFileSync(wav, encodeWav16(u.audio!, 16000));
+    const node = await predictOne(runDir, wav, u.text);
+    const { browser, page, errors } = await openPage(server.url);
+    try {
+      await page.waitForFunction(() => !document.getElementById('adapter')!.textContent!.startsWith('looking'));
+      const empty = join(cacheDir, 'empty-run');
+      mkdirSync(join(empty, 'notes'), { recursive: true });
+      writeFileSync(join(empty, 'notes', 'readme.txt'), 'no checkpoint here');
+      await page.setInputFiles('#run-folder', empty);
+      await page.waitForSelector('#error:not([hidden])');
+      expect(await page.textContent('#error')).toMatch(/empty-run has no best\/ checkpoint/);
+      await page.setInputFiles('#run-folder', runDir);
+      await page.waitForFunction(() => document.getElementById('run-info')!.textContent!.includes('from this computer'));
+      await page.setInputFiles('#audio', wav);
+      await page.fill('#transcript', u.text);
+      await page.click('#predict');
+      await page.waitForSelector('#prediction[data-probabilities], #error:not([hidden])', { timeout: 120_000 });
+      expect(await page.isHidden('#error'), (await page.textContent('#error')) ?? '').toBe(true);
+      const got = JSON.parse((await page.getAttribute('#prediction', 'data-probabilities'))!) as Record<string, number>;
+      for (const [l, p] of Object.entries(node.probabilities)) expect(Math.abs(got[l]! - p), `${l}: page ${got[l]}, node ${p}`).toBeLessThan(1e-4);
+      expect(errors, errors.join('\n')).toEqual([]);
+    } finally {
+      await browser.close();
     }
   }, 300_000);
 
