@@ -19,12 +19,12 @@ export { Crab, MLCS_LAYERS, type CrabConfig, type CrabInput, type CrabOutput } f
 export { trainHead, evaluate, resolveTrainConfig, headFor, type TrainConfig, type TrainHeadOptions } from './train/loop.js';
 export { computeMetrics, type Metrics } from './train/metrics.js';
 export { makeBatch } from './data/batch.js';
-export { runFromFiles, predictAudio, type Prediction, type RunStateLike } from './train/predict.js';
+export { runFromFiles, predictAudio, type Prediction, type RunStateLike, type RunEncoders } from './train/predict.js';
 export { parseWav, prepareAudio, resample } from './audio/dsp.js';
 export type { FeatureItem, FeatureSet } from './data/features.js';
 export { featureSetFrom } from './data/feature_format.js';
-export { SafetensorsFile } from './model/safetensors_core.js';
-export { memoryFiles, type ModelFiles } from './model/model_files.js';
+export { SafetensorsFile, type ByteSource } from './model/safetensors_core.js';
+export { memoryFiles, type ModelFiles, type TensorFile } from './model/model_files.js';
 export { wavlmFromFiles, robertaFromFiles } from './model/load.js';
 export { WavLMModel, type WavLMConfig, type WavLMOutput } from './model/wavlm.js';
 export { RobertaModel, type RobertaConfig } from './model/roberta.js';

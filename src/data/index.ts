@@ -9,5 +9,6 @@ export * from './corpora.js';
 export * from './encoders.js';
 export * from './features.js';
 export * from './feature_cache.js';
+export * from './probe.js';
 export * from './batch.js';
 export * from './embed.js';

@@ -49,7 +49,7 @@ export interface TrainConfig {
 }
 
 /** The WavLM settings fine-tuning may override. */
-type WavLMTrainingKey = 'hidden_dropout' | 'attention_dropout' | 'activation_dropout' | 'feat_proj_dropout' | 'layerdrop' | 'mask_time_prob' | 'mask_time_length' | 'mask_feature_prob' | 'mask_feature_length';
+export type WavLMTrainingKey = 'hidden_dropout' | 'attention_dropout' | 'activation_dropout' | 'feat_proj_dropout' | 'layerdrop' | 'mask_time_prob' | 'mask_time_length' | 'mask_feature_prob' | 'mask_feature_length';
 
 /** Defaults: the authors' recipe where it applies to a head trained on features. */
 export const TRAIN_DEFAULTS: TrainConfig = {
