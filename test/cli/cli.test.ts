@@ -205,4 +205,28 @@ describe('cli', () => {
     expect(Object.keys(pj.probabilities)).toEqual(['neutral', 'happy', 'angry', 'sad']);
     expect(Object.values(pj.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   }, 240_000);
+
+  it('cli: serve prints its address, answers, refuses a used port (exit 2) and stops on Ctrl-C with exit 0', async () => {
+    const p = spawn(process.execPath, [crab, 'serve', '--port', '0', '--cache-dir', tmp()], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => p.on('exit', (code, signal) => r({ code, signal })));
+    const url = await new Promise<string>((ok, bad) => {
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /crab serve: (http:\/\/\S+)/.exec(out);
+        if (m) ok(m[1]!);
+      });
+      setTimeout(() => bad(new Error(`no address printed: ${out}`)), 30_000);
+    });
+    const info = (await (await fetch(`${url}api/info`)).json()) as { labels: string[] };
+    expect(info.labels).toEqual(['neutral', 'happy', 'angry', 'sad']);
+    expect((await fetch(`${url}index.html`)).status).toBe(200);
+    expect((await fetch(`${url}../package.json`)).status).toBe(404);
+    const used = run(['serve', '--port', new URL(url).port]);
+    expect(used.status).toBe(2);
+    expect(oneLine(used)).toMatch(/--port \d+ is in use/);
+    p.kill('SIGINT');
+    expect(await exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
 });
+
