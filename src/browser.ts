@@ -23,8 +23,8 @@ export { runFromFiles, predictAudio, type Prediction, type RunStateLike, type Ru
 export { parseWav, prepareAudio, resample } from './audio/dsp.js';
 export type { FeatureItem, FeatureSet } from './data/features.js';
 export { featureSetFrom } from './data/feature_format.js';
-export { SafetensorsFile, type ByteSource } from './model/safetensors_core.js';
-export { memoryFiles, type ModelFiles, type TensorFile } from './model/model_files.js';
+export { SafetensorsFile, blobSource, urlSource, type ByteSource, type AsyncByteSource } from './model/safetensors_core.js';
+export { memoryFiles, fetchedFiles, type ModelFiles, type TensorFile } from './model/model_files.js';
 export { wavlmFromFiles, robertaFromFiles } from './model/load.js';
 export { WavLMModel, type WavLMConfig, type WavLMOutput } from './model/wavlm.js';
 export { RobertaModel, type RobertaConfig } from './model/roberta.js';

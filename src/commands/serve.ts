@@ -5,7 +5,7 @@
  * @module
  */
 import { createServer, type Server } from 'node:http';
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, statSync, createReadStream } from 'node:fs';
 import { join, dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initDevice } from '../tensor/device.js';
@@ -76,6 +76,25 @@ export async function startServer(o: ServeOptions): Promise<{ url: string; serve
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
+    // A file, or the byte range asked for (a page reads a checkpoint's header before its tensors).
+    const sendFile = (path: string): void => {
+      const size = statSync(path).size;
+      const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+      if (!m) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size, 'accept-ranges': 'bytes', 'cache-control': 'no-store' });
+        createReadStream(path).pipe(res);
+        return;
+      }
+      const start = Number(m[1]);
+      const end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+      if (start >= size || end < start) {
+        res.writeHead(416, { 'content-range': `bytes */${size}` });
+        res.end();
+        return;
+      }
+      res.writeHead(206, { 'content-type': 'application/octet-stream', 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end - start + 1, 'cache-control': 'no-store' });
+      createReadStream(path, { start, end }).pipe(res);
+    };
     const fail = (status: number, msg: string): void => send(status, 'text/plain; charset=utf-8', msg);
     if (url.pathname === '/api/info') {
       send(200, TYPES['.json']!, JSON.stringify({ labels: SYNTHETIC_LABELS, config: SYNTHETIC_DEFAULTS, run: run ? { dir: o.run, labels: run.state.labels, encoders: run.state.encoders, finetune: !!run.state.config.finetune } : null }));
@@ -84,13 +103,13 @@ export async function startServer(o: ServeOptions): Promise<{ url: string; serve
     if (url.pathname.startsWith('/api/run/')) {
       if (!run) return fail(404, 'no run is served: start crab serve with --run DIR');
       const rest = url.pathname.slice('/api/run/'.length);
-      if (rest === 'state.json' || rest === 'model.safetensors') return send(200, 'application/octet-stream', readFileSync(join(o.run!, 'best', rest)));
+      if (rest === 'state.json' || rest === 'model.safetensors') return sendFile(join(o.run!, 'best', rest));
       const m = /^encoders\/(wavlm|roberta)\/(.*)$/.exec(rest);
       const dir = m ? run.encoderDirs[m[1] as 'wavlm' | 'roberta'] : undefined;
       if (!m || !dir) return fail(404, `not found: ${url.pathname}`);
       if (m[2] === '') return send(200, TYPES['.json']!, JSON.stringify(readdirSync(dir).filter((f) => MODEL_FILE.test(f))));
       if (!MODEL_FILE.test(m[2]!) || !existsSync(join(dir, m[2]!))) return fail(404, `not found: ${url.pathname}`);
-      return send(200, 'application/octet-stream', readFileSync(join(dir, m[2]!)));
+      return sendFile(join(dir, m[2]!));
     }
     if (url.pathname === '/api/features') {
       const condition = url.searchParams.get('condition') ?? 'acted';

@@ -4,7 +4,7 @@
  * {@link ModelFiles} (or a folder path, under Node), so parsing never depends on the file system.
  * @module
  */
-import type { ByteSource } from './safetensors_core.js';
+import { SafetensorsFile, type ByteSource, type AsyncByteSource } from './safetensors_core.js';
 
 /** What a checkpoint file offers: names, shapes and f32 data. */
 export interface TensorFile {
@@ -39,6 +39,45 @@ export function memoryFiles(where: string, files: Record<string, Uint8Array>): M
     source: (name) => {
       const b = get(name);
       return { size: b.length, read: (s, e) => b.subarray(s, e) };
+    },
+  };
+}
+
+/**
+ * A model folder read asynchronously, file by file (files picked in a page, or a served folder
+ * through HTTP Range requests). Checkpoints are opened header first: a tensor larger than
+ * `maxBinding` (the adapter's largest storage binding) is refused by name before any tensor data
+ * is fetched; then their tensors are fetched range by range. Other files are read whole.
+ */
+export async function fetchedFiles(where: string, names: string[], open: (name: string) => AsyncByteSource | Promise<AsyncByteSource>, o: { maxBinding?: number } = {}): Promise<ModelFiles> {
+  const whole: Record<string, Uint8Array> = {};
+  const checkpoints = new Map<string, SafetensorsFile>();
+  for (const name of names) {
+    const src = await open(name);
+    if (!name.endsWith('.safetensors')) {
+      whole[name] = await src.read(0, src.size);
+      continue;
+    }
+    const f = await SafetensorsFile.openAsync(src, joinName(where, name));
+    if (o.maxBinding !== undefined) {
+      const big = [...f.entries].filter(([, e]) => e.end - e.begin > o.maxBinding!);
+      if (big.length) {
+        throw new Error(`${joinName(where, name)}: ${big.map(([n, e]) => `${n} [${e.shape.join(', ')}] is ${((e.end - e.begin) / 2 ** 20).toFixed(1)} MiB`).join('; ')}, more than this adapter's largest storage binding (maxStorageBufferBindingSize ${(o.maxBinding / 2 ** 20).toFixed(1)} MiB); nothing of it was downloaded. Use a smaller model, or an adapter with a larger limit.`);
+      }
+    }
+    await f.fetchTensors();
+    checkpoints.set(name, f);
+  }
+  const mem = memoryFiles(where, whole);
+  return {
+    where,
+    has: (name) => checkpoints.has(name) || mem.has(name),
+    text: (name) => mem.text(name),
+    source: (name) => {
+      const f = checkpoints.get(name);
+      if (!f) return mem.source(name);
+      // Header and tensors were fetched into f's cache: read through it.
+      return f.source;
     },
   };
 }

@@ -27,6 +27,35 @@ export interface ByteSource {
   read(begin: number, end: number): Uint8Array;
 }
 
+/** Bytes read asynchronously: a Blob or File slice in a page, an HTTP Range request. */
+export interface AsyncByteSource {
+  size: number;
+  read(begin: number, end: number): Promise<Uint8Array>;
+}
+
+/** A Blob's (or a picked File's) bytes, read slice by slice. */
+export function blobSource(blob: Blob): AsyncByteSource {
+  return { size: blob.size, read: async (b, e) => new Uint8Array(await blob.slice(b, e).arrayBuffer()) };
+}
+
+/** A URL's bytes through HTTP Range requests (the server must answer 206). */
+export async function urlSource(url: string): Promise<AsyncByteSource> {
+  const head = await fetch(url, { headers: { range: 'bytes=0-0' } });
+  const total = /\/(\d+)$/.exec(head.headers.get('content-range') ?? '')?.[1];
+  await head.body?.cancel();
+  if (head.status !== 206 || !total) throw new Error(`${url}: the server does not answer byte ranges (status ${head.status})`);
+  return {
+    size: Number(total),
+    read: async (b, e) => {
+      if (e <= b) return new Uint8Array(0);
+      const r = await fetch(url, { headers: { range: `bytes=${b}-${e - 1}` } });
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      if (r.status !== 206 || bytes.length !== e - b) throw new Error(`${url}: asked for bytes ${b}–${e - 1}, got status ${r.status} and ${bytes.length} bytes`);
+      return bytes;
+    },
+  };
+}
+
 /** One tensor's header entry. */
 export interface STEntry {
   dtype: STDType;
@@ -42,7 +71,7 @@ export class SafetensorsFile {
   readonly entries: Map<string, STEntry>;
   readonly metadata: Record<string, string>;
 
-  private constructor(path: string, entries: Map<string, STEntry>, metadata: Record<string, string>, private readonly source: ByteSource) {
+  private constructor(path: string, entries: Map<string, STEntry>, metadata: Record<string, string>, readonly source: ByteSource) {
     this.path = path;
     this.entries = entries;
     this.metadata = metadata;
@@ -56,6 +85,46 @@ export class SafetensorsFile {
     if (!fileSource) throw new Error(`${path}: reading files needs Node; in a browser load the bytes and use SafetensorsFile.fromBytes`);
     return SafetensorsFile.fromSource(fileSource(path), path);
   }
+
+  /**
+   * Opens a file read asynchronously: the header only (two small reads), so its tensors' names,
+   * shapes and sizes are known before any data is fetched; {@link SafetensorsFile.fetchTensors}
+   * then fetches the tensors, each by its own byte range.
+   */
+  static async openAsync(src: AsyncByteSource, path: string): Promise<SafetensorsFile> {
+    const cache = new Map<string, Uint8Array>();
+    const get = async (b: number, e: number): Promise<void> => void cache.set(`${b}:${e}`, await src.read(b, e));
+    if (src.size >= 8) {
+      await get(0, 8);
+      const lb = cache.get('0:8')!;
+      const n = Number(new DataView(lb.buffer, lb.byteOffset, 8).getBigUint64(0, true));
+      if (n <= src.size - 8 && n <= 100 * 1024 * 1024) await get(8, 8 + n);
+    }
+    const sync: ByteSource = {
+      size: src.size,
+      read: (b, e) => {
+        const hit = cache.get(`${b}:${e}`);
+        if (!hit) throw new Error(`${path}: bytes ${b}–${e} are not fetched yet (call fetchTensors first)`);
+        return hit;
+      },
+    };
+    const f = SafetensorsFile.fromSource(sync, path);
+    f.fetcher = async (names) => {
+      for (const n of names) {
+        const e = f.entries.get(n);
+        if (!e) throw new Error(`${path}: no tensor named "${n}"`);
+        if (!cache.has(`${e.begin}:${e.end}`)) await get(e.begin, e.end);
+      }
+    };
+    return f;
+  }
+
+  /** For a file opened with {@link SafetensorsFile.openAsync}: fetches these tensors' bytes (default: all). */
+  async fetchTensors(names: string[] = this.names()): Promise<void> {
+    await this.fetcher?.(names);
+  }
+
+  private fetcher: ((names: string[]) => Promise<void>) | null = null;
 
   /** Validates the bytes of a whole file (`name` appears in errors). */
   static fromBytes(bytes: Uint8Array, name = 'safetensors'): SafetensorsFile {

@@ -9,7 +9,7 @@
  * @module
  */
 import {
-  initDevice, deviceInfo, trainHead, evaluate, NoAdapterError, SafetensorsFile, featureSetFrom, memoryFiles, runFromFiles, predictAudio, parseWav, prepareAudio,
+  initDevice, deviceInfo, trainHead, evaluate, NoAdapterError, SafetensorsFile, featureSetFrom, fetchedFiles, blobSource, urlSource, runFromFiles, predictAudio, parseWav, prepareAudio,
   type FeatureSet, type TrainConfig, type Metrics, type Prediction, type RunStateLike, type ModelFiles,
 } from '../browser.js';
 
@@ -127,12 +127,13 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-/** A served model folder's files (the server lists what it may give). */
+/** The adapter's largest storage binding: checkpoints with a larger tensor are refused before download. */
+const maxBinding = (): number => deviceInfo().limits.maxStorageBufferBindingSize;
+
+/** A served model folder's files (the server lists what it may give), checkpoints fetched by byte ranges. */
 async function servedFolder(kind: 'wavlm' | 'roberta'): Promise<ModelFiles> {
   const names = (await (await fetch(`./api/run/encoders/${kind}/`)).json()) as string[];
-  const files: Record<string, Uint8Array> = {};
-  for (const n of names) files[n] = await fetchBytes(`./api/run/encoders/${kind}/${n}`);
-  return memoryFiles(kind, files);
+  return fetchedFiles(kind, names, (n) => urlSource(new URL(`./api/run/encoders/${kind}/${n}`, location.href).href), { maxBinding: maxBinding() });
 }
 
 let runCache: Promise<{ run: ReturnType<typeof runFromFiles>; state: RunStateLike }> | null = null;
@@ -141,7 +142,8 @@ let runCache: Promise<{ run: ReturnType<typeof runFromFiles>; state: RunStateLik
 function servedRun(): Promise<{ run: ReturnType<typeof runFromFiles>; state: RunStateLike }> {
   runCache ??= (async () => {
     const state = JSON.parse(new TextDecoder().decode(await fetchBytes('./api/run/state.json'))) as RunStateLike;
-    const model = SafetensorsFile.fromBytes(await fetchBytes('./api/run/model.safetensors'), 'best/model.safetensors');
+    const model = await SafetensorsFile.openAsync(await urlSource(new URL('./api/run/model.safetensors', location.href).href), 'best/model.safetensors');
+    await model.fetchTensors();
     const files = state.encoders?.kind === 'hf' ? { wavlm: await servedFolder('wavlm'), roberta: await servedFolder('roberta') } : {};
     return { run: runFromFiles(state, model, files), state };
   })();
@@ -149,43 +151,44 @@ function servedRun(): Promise<{ run: ReturnType<typeof runFromFiles>; state: Run
   return runCache;
 }
 
-/** The files of a picked folder, by their path below it (`best/state.json`). */
-async function pickedFiles(input: HTMLInputElement): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  for (const f of Array.from(input.files ?? [])) {
-    const rel = (f.webkitRelativePath || f.name).split('/').slice(1).join('/') || f.name;
-    out.set(rel, new Uint8Array(await f.arrayBuffer()));
-  }
+/** The files of a picked folder, by their path below it (`best/state.json`); nothing is read yet. */
+function pickedFiles(input: HTMLInputElement): Map<string, File> {
+  const out = new Map<string, File>();
+  for (const f of Array.from(input.files ?? [])) out.set((f.webkitRelativePath || f.name).split('/').slice(1).join('/') || f.name, f);
   return out;
 }
 
 /** A run folder opened from disk (and, for Hugging Face encoders, their folders): its best checkpoint, built in the page. */
 async function openRunFolder(runInput: HTMLInputElement, encInput: HTMLInputElement): Promise<string> {
-  const files = await pickedFiles(runInput);
+  const files = pickedFiles(runInput);
   const name = runInput.files?.[0]?.webkitRelativePath.split('/')[0] ?? 'the folder';
   const state = files.get('best/state.json');
   const model = files.get('best/model.safetensors');
   if (!state || !model) throw new Error(`${name} has no best/ checkpoint (best/state.json and best/model.safetensors): open a folder written by crab train or crab demo`);
-  const st = JSON.parse(new TextDecoder().decode(state)) as RunStateLike;
+  const st = JSON.parse(await state.text()) as RunStateLike;
   let enc: { wavlm?: ModelFiles; roberta?: ModelFiles } = {};
   if (st.encoders?.kind === 'hf') {
-    const all = await pickedFiles(encInput);
+    const all = pickedFiles(encInput);
     // One folder holding both encoders' folders: pick each by its config.json's model_type.
-    const dirs = new Map<string, Record<string, Uint8Array>>();
+    const dirs = new Map<string, Record<string, File>>();
     for (const [p, b] of all) {
       const i = p.lastIndexOf('/');
       const [dir, file] = i < 0 ? ['', p] : [p.slice(0, i), p.slice(i + 1)];
       (dirs.get(dir) ?? dirs.set(dir, {}).get(dir)!)[file] = b;
     }
-    const typeOf = (f: Record<string, Uint8Array>): string => (f['config.json'] ? (JSON.parse(new TextDecoder().decode(f['config.json'])) as { model_type?: string }).model_type ?? '' : '');
-    const find = (t: string): ModelFiles | undefined => {
-      const hit = [...dirs].find(([, f]) => typeOf(f) === t);
-      return hit ? memoryFiles(hit[0] || t, hit[1]) : undefined;
+    const typeOf = async (f: Record<string, File>): Promise<string> => (f['config.json'] ? (JSON.parse(await f['config.json'].text()) as { model_type?: string }).model_type ?? '' : '');
+    const find = async (t: string): Promise<ModelFiles | undefined> => {
+      for (const [dir, f] of dirs) {
+        if ((await typeOf(f)) === t) return fetchedFiles(dir || t, Object.keys(f), (n) => blobSource(f[n]!), { maxBinding: maxBinding() });
+      }
+      return undefined;
     };
-    enc = { wavlm: find('wavlm'), roberta: find('roberta') };
+    enc = { wavlm: await find('wavlm'), roberta: await find('roberta') };
     if (!enc.wavlm || !enc.roberta) throw new Error(`${name} reads Hugging Face encoders (${st.encoders.wavlm}, ${st.encoders.roberta}): open a folder holding both model folders (their config.json say model_type wavlm and roberta)`);
   }
-  const run = runFromFiles(st, SafetensorsFile.fromBytes(model, `${name}/best/model.safetensors`), enc);
+  const checkpoint = await SafetensorsFile.openAsync(blobSource(model), `${name}/best/model.safetensors`);
+  await checkpoint.fetchTensors();
+  const run = runFromFiles(st, checkpoint, enc);
   runCache = Promise.resolve({ run, state: st });
   return `run ${name} (from this computer): ${st.labels.join(', ')}; encoders ${st.encoders?.kind === 'hf' ? `${st.encoders.wavlm} + ${st.encoders.roberta}` : 'the demo\'s tiny ones'}${st.config.finetune ? ' (fine-tuned)' : ''}`;
 }
