@@ -16,7 +16,7 @@ import { predictOne } from '../../src/train/run.js';
 import { SYNTHETIC_DEFAULTS } from '../../src/train/config.js';
 import { train, trainHead, InterruptedError, type TrainConfig } from '../../src/train/trainer.js';
 import { startServer } from '../../src/commands/serve.js';
-import { openPage, chromiumPath } from './browser.js';
+import { openPage, chromiumPath, predictInPage } from './browser.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cacheDir = mkdtempSync(join(tmpdir(), 'crab-browser-'));
@@ -110,14 +110,7 @@ describe('browser', () => {
     try {
       await page.waitForFunction(() => !(document.getElementById('predict') as HTMLButtonElement).disabled);
       expect(await page.textContent('#run-info')).toContain(runDir);
-      await page.setInputFiles('#audio', wav);
-      await page.fill('#transcript', u.text);
-      await page.click('#predict');
-      await page.waitForSelector('#prediction[data-probabilities], #error:not([hidden])', { timeout: 120_000 });
-      expect(await page.isHidden('#error'), (await page.textContent('#error')) ?? '').toBe(true);
-      const got = JSON.parse((await page.getAttribute('#prediction', 'data-probabilities'))!) as Record<string, number>;
-      expect(Object.keys(got)).toEqual(Object.keys(node.probabilities));
-      for (const [l, p] of Object.entries(node.probabilities)) expect(Math.abs(got[l]! - p), `${l}: page ${got[l]}, node ${p}`).toBeLessThan(1e-4);
+      await predictInPage(page, wav, u.text, node);
       expect(await page.textContent('#prediction b')).toBe(node.label);
       expect(await page.locator('#prediction .bar').count()).toBe(SYNTHETIC_LABELS.length);
       expect(await page.textContent('#attention')).toMatch(/cross-attention: speech over \d+ frames .* attending to \d+ tokens/);
@@ -161,13 +154,7 @@ describe('browser', () => {
       expect(await page.textContent('#error')).toMatch(/empty-run has no best\/ checkpoint/);
       await page.setInputFiles('#run-folder', runDir);
       await page.waitForFunction(() => document.getElementById('run-info')!.textContent!.includes('from this computer'));
-      await page.setInputFiles('#audio', wav);
-      await page.fill('#transcript', u.text);
-      await page.click('#predict');
-      await page.waitForSelector('#prediction[data-probabilities], #error:not([hidden])', { timeout: 120_000 });
-      expect(await page.isHidden('#error'), (await page.textContent('#error')) ?? '').toBe(true);
-      const got = JSON.parse((await page.getAttribute('#prediction', 'data-probabilities'))!) as Record<string, number>;
-      for (const [l, p] of Object.entries(node.probabilities)) expect(Math.abs(got[l]! - p), `${l}: page ${got[l]}, node ${p}`).toBeLessThan(1e-4);
+      await predictInPage(page, wav, u.text, node);
       expect(errors, errors.join('\n')).toEqual([]);
     } finally {
       await browser.close();

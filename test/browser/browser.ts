@@ -2,6 +2,7 @@
 // WebGPU on SwiftShader (no GPU needed), and a page served from dist/browser.
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { expect } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 
 /** Chromium's path (Debian's package), or an error saying how to install it. */
@@ -30,3 +31,21 @@ export async function openPage(url: string, extraArgs: string[] = []): Promise<{
   await page.goto(url);
   return { browser, page, errors };
 }
+
+/**
+ * Predicts a WAV file and its transcript through the page's form, and checks the probabilities
+ * against `crab predict`'s in Node (within 1e-4: another adapter) with no error shown.
+ */
+export async function predictInPage(page: Page, wav: string, text: string, node: { probabilities: Record<string, number> }): Promise<Record<string, number>> {
+  await page.evaluate(() => document.getElementById('prediction')!.removeAttribute('data-probabilities'));
+  await page.setInputFiles('#audio', wav);
+  await page.fill('#transcript', text);
+  await page.click('#predict');
+  await page.waitForSelector('#prediction[data-probabilities], #error:not([hidden])', { timeout: 120_000 });
+  expect(await page.isHidden('#error'), (await page.textContent('#error')) ?? '').toBe(true);
+  const got = JSON.parse((await page.getAttribute('#prediction', 'data-probabilities'))!) as Record<string, number>;
+  expect(Object.keys(got)).toEqual(Object.keys(node.probabilities));
+  for (const [l, p] of Object.entries(node.probabilities)) expect(Math.abs(got[l]! - p), `${l}: page ${got[l]}, node ${p}`).toBeLessThan(1e-4);
+  return got;
+}
+

@@ -16,7 +16,7 @@ import { encodeWav16 } from '../../src/audio/audio.js';
 import { train } from '../../src/train/trainer.js';
 import { predictOne } from '../../src/train/run.js';
 import { tinyRobertaFolder, writeManifest, fixtures } from '../corpus-fixture.js';
-import { openPage } from './browser.js';
+import { openPage, predictInPage } from './browser.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'crab-hf-run-'));
@@ -77,13 +77,7 @@ describe('a run on Hugging Face encoders in the browser', () => {
       expect(r.first).toEqual(Array.from(SafetensorsFile.open(join(wavlm, 'model.safetensors')).float32(r.firstName).slice(0, 4)));
       // The app: the run and its encoders from the server, then a prediction.
       await page.waitForFunction(() => !(document.getElementById('predict') as HTMLButtonElement).disabled);
-      await page.setInputFiles('#audio', wav);
-      await page.fill('#transcript', u.text);
-      await page.click('#predict');
-      await page.waitForSelector('#prediction[data-probabilities], #error:not([hidden])', { timeout: 120_000 });
-      expect(await page.isHidden('#error'), (await page.textContent('#error')) ?? '').toBe(true);
-      const got = JSON.parse((await page.getAttribute('#prediction', 'data-probabilities'))!) as Record<string, number>;
-      for (const [l, p] of Object.entries(node.probabilities)) expect(Math.abs(got[l]! - p), `${l}: page ${got[l]}, node ${p}`).toBeLessThan(1e-4);
+      await predictInPage(page, wav, u.text, node);
       expect(errors, errors.join('\n')).toEqual([]);
     } finally {
       await browser.close();
