@@ -1,8 +1,8 @@
 /**
- * Audio in: WAV reading (PCM 8/16/24/32-bit integer and 32-bit float; any channel count, mixed
- * to mono), FLAC, MP3 and Ogg Opus without system tools, other formats through ffmpeg when it is
- * installed, a band-limited resampler to
- * 16 kHz, truncation and normalization. Corrupt files give errors that name the file.
+ * Audio files in (Node): WAV read here, FLAC, MP3 and Ogg Opus through `decode.ts` without system
+ * tools, other formats through ffmpeg when it is installed; then `dsp.ts` (WAV parsing,
+ * resampling to 16 kHz, truncation, normalization), which browsers share. Corrupt files give
+ * errors that name the file.
  * @module
  */
 import { readFileSync } from 'node:fs';

@@ -249,6 +249,7 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
+    weights?.dispose();
   }
   return state;
 }
