@@ -11,6 +11,7 @@
  * @module
  */
 import './model/folder.js'; // model folders on disk (Node)
+export { openTorchBin } from './model/folder.js';
 export * from './tensor/tensor.js';
 export { full, zeros, ones, arange } from './kernels/fill.js';
 export { backward } from './kernels/autograd.js';

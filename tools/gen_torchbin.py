@@ -2,10 +2,12 @@
 
   roberta/pytorch_model.bin : the weights of test/fixtures/roberta/model.safetensors, saved by torch
   mixed.bin                 : an f16 tensor, an i64 tensor and a transposed (non-contiguous) view
+  mixed-deflated.bin        : the same archive re-zipped with deflate (torch.save stores entries;
+                              other tools may compress them), to test the inflating readers
   hostile.bin               : a checkpoint whose pickle calls os.system (must be refused, never run)
 Run: /usr/bin/python3 tools/gen_torchbin.py
 """
-import json, os, struct, shutil
+import json, os, struct, shutil, zipfile
 import numpy as np
 import torch
 
@@ -43,6 +45,11 @@ torch.save(mixed, os.path.join(out, 'mixed.bin'))
 # The expected values, as plain JSON (f32 values of every tensor, row-major).
 json.dump({k: {'shape': list(v.shape), 'values': v.float().contiguous().flatten().tolist()} for k, v in mixed.items()},
           open(os.path.join(out, 'mixed.json'), 'w'))
+
+with zipfile.ZipFile(os.path.join(out, 'mixed.bin')) as src, \
+        zipfile.ZipFile(os.path.join(out, 'mixed-deflated.bin'), 'w', compression=zipfile.ZIP_DEFLATED) as dst:
+    for info in src.infolist():
+        dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0)), src.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
 
 class Evil:
     def __reduce__(self):

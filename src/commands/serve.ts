@@ -15,6 +15,7 @@ import { SYNTHETIC_DEFAULTS } from '../train/config.js';
 import { readState } from '../train/run_checkpoint.js';
 import type { TrainState } from '../train/trainer.js';
 import { resolveModel } from '../model/resolve.js';
+import { modelFileNames, MODEL_FILE } from '../model/model_files.js';
 import { parseFlags, type FlagTable } from '../util/flags.js';
 import { usage, UsageError, type Command } from './common.js';
 
@@ -26,7 +27,6 @@ const FLAGS = {
 } satisfies FlagTable;
 
 /** Files of a model folder the page may fetch (nothing else is served from it). */
-const MODEL_FILE = /^(config\.json|model(-\d+-of-\d+)?\.safetensors|model\.safetensors\.index\.json|vocab\.json|merges\.txt|tokenizer\.json)$/;
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json', '.json': 'application/json' };
 
@@ -107,7 +107,7 @@ export async function startServer(o: ServeOptions): Promise<{ url: string; serve
       const m = /^encoders\/(wavlm|roberta)\/(.*)$/.exec(rest);
       const dir = m ? run.encoderDirs[m[1] as 'wavlm' | 'roberta'] : undefined;
       if (!m || !dir) return fail(404, `not found: ${url.pathname}`);
-      if (m[2] === '') return send(200, TYPES['.json']!, JSON.stringify(readdirSync(dir).filter((f) => MODEL_FILE.test(f))));
+      if (m[2] === '') return send(200, TYPES['.json']!, JSON.stringify(modelFileNames(readdirSync(dir))));
       if (!MODEL_FILE.test(m[2]!) || !existsSync(join(dir, m[2]!))) return fail(404, `not found: ${url.pathname}`);
       return sendFile(join(dir, m[2]!));
     }

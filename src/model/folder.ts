@@ -6,17 +6,20 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFolderReader } from './model_files.js';
+import { inflateRawSync } from 'node:zlib';
+import { setFolderReader, tensorFile } from './model_files.js';
 import { fileByteSource } from './safetensors.js';
 import { TorchBinFile } from './torchbin.js';
+
+/** A `pytorch_model.bin` on disk, read lazily (Node). */
+export function openTorchBin(path: string): TorchBinFile {
+  return TorchBinFile.fromSource(fileByteSource(path), path, (raw) => inflateRawSync(raw));
+}
 
 setFolderReader((dir) => ({
   where: dir,
   has: (name) => existsSync(join(dir, name)),
   text: (name) => readFileSync(join(dir, name), 'utf8'),
   source: (name) => fileByteSource(join(dir, name)),
-  torchbin: (name) => {
-    const f = new TorchBinFile(join(dir, name));
-    return { names: () => f.names(), shape: (n) => f.shape(n), float32: (n) => f.get(n) };
-  },
+  torchbin: (name) => tensorFile(openTorchBin(join(dir, name))),
 }));

@@ -5,6 +5,7 @@
  * @module
  */
 import { SafetensorsFile, type ByteSource, type AsyncByteSource } from './safetensors_core.js';
+import { TorchBinFile } from './torchbin.js';
 
 /** What a checkpoint file offers: names, shapes and f32 data. */
 export interface TensorFile {
@@ -21,9 +22,24 @@ export interface ModelFiles {
   text(name: string): string;
   /** Lazy reads of a large file (a checkpoint). */
   source(name: string): ByteSource;
-  /** `pytorch_model.bin` (a zip with a pickle), where it can be read (Node). */
+  /** `pytorch_model.bin` (a zip with a pickle, read by the restricted unpickler). */
   torchbin?(name: string): TensorFile;
 }
+
+/** The files of a Hugging Face model folder that loading reads (others, like `tf_model.h5`, are never fetched). */
+export const MODEL_FILE = /^(config\.json|model(-\d+-of-\d+)?\.safetensors|model\.safetensors\.index\.json|pytorch_model\.bin|vocab\.json|merges\.txt|tokenizer\.json)$/;
+
+/** Of a folder's file names, those loading reads: {@link MODEL_FILE}, and `pytorch_model.bin` only without safetensors. */
+export function modelFileNames(names: readonly string[]): string[] {
+  const keep = names.filter((n) => MODEL_FILE.test(n));
+  return keep.some((n) => n.endsWith('.safetensors')) ? keep.filter((n) => n !== 'pytorch_model.bin') : keep;
+}
+
+/**
+ * Checkpoint names of embedding tables (`embeddings.word_embeddings.weight`, …): the embedding
+ * kernel gathers them in chunks, so they may exceed the adapter's binding limit.
+ */
+export const GATHERED_IN_CHUNKS = /_embeddings\.weight$/;
 
 /** Files held in memory (a page's fetched or dropped files), by name. */
 export function memoryFiles(where: string, files: Record<string, Uint8Array>): ModelFiles {
@@ -40,27 +56,38 @@ export function memoryFiles(where: string, files: Record<string, Uint8Array>): M
       const b = get(name);
       return { size: b.length, read: (s, e) => b.subarray(s, e) };
     },
+    torchbin: (name) => tensorFile(TorchBinFile.fromSource({ size: get(name).length, read: (s, e) => get(name).subarray(s, e) }, joinName(where, name))),
   };
 }
 
+/** A {@link TorchBinFile} seen as a {@link TensorFile}. */
+export const tensorFile = (f: TorchBinFile): TensorFile => ({ names: () => f.names(), shape: (n) => f.shape(n), float32: (n) => f.get(n) });
+
 /**
  * A model folder read asynchronously, file by file (files picked in a page, or a served folder
- * through HTTP Range requests). Checkpoints are opened header first: a tensor larger than
- * `maxBinding` (the adapter's largest storage binding) is refused by name before any tensor data
- * is fetched; then their tensors are fetched range by range. Other files are read whole.
+ * through HTTP Range requests). Checkpoints (`*.safetensors`, `pytorch_model.bin`) are opened
+ * header first — for a `.bin`, its zip directory and pickle: a tensor larger than `maxBinding`
+ * (the adapter's largest storage binding; embedding tables excepted, see
+ * {@link GATHERED_IN_CHUNKS}) is refused by name before any tensor data is fetched;
+ * then their tensors are fetched range by range. Other files are read whole.
  */
 export async function fetchedFiles(where: string, names: string[], open: (name: string) => AsyncByteSource | Promise<AsyncByteSource>, o: { maxBinding?: number } = {}): Promise<ModelFiles> {
   const whole: Record<string, Uint8Array> = {};
   const checkpoints = new Map<string, SafetensorsFile>();
+  const torchbins = new Map<string, TorchBinFile>();
   for (const name of names) {
     const src = await open(name);
+    if (name.endsWith('.bin')) {
+      torchbins.set(name, await TorchBinFile.openAsync(src, joinName(where, name), { ...o, chunked: GATHERED_IN_CHUNKS }));
+      continue;
+    }
     if (!name.endsWith('.safetensors')) {
       whole[name] = await src.read(0, src.size);
       continue;
     }
     const f = await SafetensorsFile.openAsync(src, joinName(where, name));
     if (o.maxBinding !== undefined) {
-      const big = [...f.entries].filter(([, e]) => e.end - e.begin > o.maxBinding!);
+      const big = [...f.entries].filter(([n, e]) => e.end - e.begin > o.maxBinding! && !GATHERED_IN_CHUNKS.test(n));
       if (big.length) {
         throw new Error(`${joinName(where, name)}: ${big.map(([n, e]) => `${n} [${e.shape.join(', ')}] is ${((e.end - e.begin) / 2 ** 20).toFixed(1)} MiB`).join('; ')}, more than this adapter's largest storage binding (maxStorageBufferBindingSize ${(o.maxBinding / 2 ** 20).toFixed(1)} MiB); nothing of it was downloaded. Use a smaller model, or an adapter with a larger limit.`);
       }
@@ -71,8 +98,13 @@ export async function fetchedFiles(where: string, names: string[], open: (name: 
   const mem = memoryFiles(where, whole);
   return {
     where,
-    has: (name) => checkpoints.has(name) || mem.has(name),
+    has: (name) => checkpoints.has(name) || torchbins.has(name) || mem.has(name),
     text: (name) => mem.text(name),
+    torchbin: (name) => {
+      const f = torchbins.get(name);
+      if (!f) throw new Error(`${joinName(where, name)} not found`);
+      return tensorFile(f);
+    },
     source: (name) => {
       const f = checkpoints.get(name);
       if (!f) return mem.source(name);

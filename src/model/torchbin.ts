@@ -9,9 +9,7 @@
  * `builtins.getattr` — is refused with an error naming it, before anything runs.
  * @module
  */
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
-import { inflateRawSync } from 'node:zlib';
-import { halfToFloat } from './safetensors.js';
+import { halfToFloat, type ByteSource, type AsyncByteSource } from './safetensors_core.js';
 
 interface ZipEntry {
   name: string;
@@ -21,80 +19,104 @@ interface ZipEntry {
   localOffset: number;
 }
 
-/** Reads the central directory of a zip file (stored or deflated entries; ZIP64 sizes). */
-function readZip(path: string): { entries: Map<string, ZipEntry>; read: (e: ZipEntry) => Buffer; close: () => void } {
-  const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
+/** Little-endian reads over bytes. */
+const le = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+/** Inflates a raw deflate stream (zip method 8). */
+export type InflateRaw = (raw: Uint8Array) => Uint8Array;
+
+/** How far from the end the end-of-central-directory record may sit (22 bytes + a 64 KiB comment). */
+const TAIL = 65557;
+
+/**
+ * Reads a zip archive's central directory through `read` (stored or deflated entries; ZIP64
+ * sizes). `read(begin, end)` returns bytes of the file; the directory takes two to four reads.
+ */
+function zipDirectory(size: number, read: (b: number, e: number) => Uint8Array, where: string): Map<string, ZipEntry> {
   const bad = (why: string): never => {
-    closeSync(fd);
-    throw new Error(`${path}: not a readable PyTorch checkpoint: ${why}`);
+    throw new Error(`${where}: not a readable PyTorch checkpoint: ${why}`);
   };
-  const tailLen = Math.min(size, 65557);
-  const tail = Buffer.alloc(tailLen);
-  readSync(fd, tail, 0, tailLen, size - tailLen);
+  // The record is the last 22 bytes unless the archive has a comment (torch.save writes none):
+  // try 42 bytes (record and ZIP64 locator), then the longest possible tail.
+  let tailStart = 0;
+  let tail: Uint8Array = new Uint8Array();
   let eocd = -1;
-  for (let i = tailLen - 22; i >= 0; i--) if (tail.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+  for (const n of [42, TAIL]) {
+    tailStart = Math.max(0, size - n);
+    tail = read(tailStart, size);
+    const v = le(tail);
+    for (let i = tail.length - 22; i >= 0; i--) if (v.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
+    if (eocd >= 0 || tailStart === 0) break;
+  }
+  const t = le(tail);
   if (eocd < 0) bad('no zip end-of-central-directory record (a legacy, pre-1.6 torch.save file, or truncated)');
-  let count = tail.readUInt16LE(eocd + 10);
-  let cdSize = tail.readUInt32LE(eocd + 12);
-  let cdOff = tail.readUInt32LE(eocd + 16);
+  let count = t.getUint16(eocd + 10, true);
+  let cdSize = t.getUint32(eocd + 12, true);
+  let cdOff = t.getUint32(eocd + 16, true);
   if (cdOff === 0xffffffff || count === 0xffff) {
     // ZIP64: the locator sits 20 bytes before the EOCD.
     const loc = eocd - 20;
-    if (loc < 0 || tail.readUInt32LE(loc) !== 0x07064b50) bad('ZIP64 locator missing');
-    const recOff = Number(tail.readBigUInt64LE(loc + 8));
-    const rec = Buffer.alloc(56);
-    readSync(fd, rec, 0, 56, recOff);
-    if (rec.readUInt32LE(0) !== 0x06064b50) bad('ZIP64 end record missing');
-    count = Number(rec.readBigUInt64LE(32));
-    cdSize = Number(rec.readBigUInt64LE(40));
-    cdOff = Number(rec.readBigUInt64LE(48));
+    if (loc < 0 || t.getUint32(loc, true) !== 0x07064b50) bad('ZIP64 locator missing');
+    const recOff = Number(t.getBigUint64(loc + 8, true));
+    if (recOff + 56 > size) bad('ZIP64 end record past the end of the file');
+    const rec = le(read(recOff, recOff + 56));
+    if (rec.getUint32(0, true) !== 0x06064b50) bad('ZIP64 end record missing');
+    count = Number(rec.getBigUint64(32, true));
+    cdSize = Number(rec.getBigUint64(40, true));
+    cdOff = Number(rec.getBigUint64(48, true));
   }
   if (cdOff + cdSize > size) bad('central directory past the end of the file (truncated?)');
-  const cd = Buffer.alloc(cdSize);
-  readSync(fd, cd, 0, cdSize, cdOff);
+  const cdBytes = cdOff >= tailStart ? tail.subarray(cdOff - tailStart, cdOff - tailStart + cdSize) : read(cdOff, cdOff + cdSize);
+  const cd = le(cdBytes);
   const entries = new Map<string, ZipEntry>();
   let p = 0;
   for (let i = 0; i < count; i++) {
-    if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50) bad(`central directory entry ${i} is damaged`);
-    const method = cd.readUInt16LE(p + 10);
-    let compressedSize = cd.readUInt32LE(p + 20);
-    let usize = cd.readUInt32LE(p + 24);
-    const nameLen = cd.readUInt16LE(p + 28);
-    const extraLen = cd.readUInt16LE(p + 30);
-    const commentLen = cd.readUInt16LE(p + 32);
-    let localOffset = cd.readUInt32LE(p + 42);
-    const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
+    if (p + 46 > cdBytes.length || cd.getUint32(p, true) !== 0x02014b50) bad(`central directory entry ${i} is damaged`);
+    const method = cd.getUint16(p + 10, true);
+    let compressedSize = cd.getUint32(p + 20, true);
+    let usize = cd.getUint32(p + 24, true);
+    const nameLen = cd.getUint16(p + 28, true);
+    const extraLen = cd.getUint16(p + 30, true);
+    const commentLen = cd.getUint16(p + 32, true);
+    let localOffset = cd.getUint32(p + 42, true);
+    const name = new TextDecoder().decode(cdBytes.subarray(p + 46, p + 46 + nameLen));
     // ZIP64 extra field: replaces the 0xffffffff values in order.
     let x = p + 46 + nameLen;
     const xEnd = x + extraLen;
     while (x + 4 <= xEnd) {
-      const id = cd.readUInt16LE(x);
-      const len = cd.readUInt16LE(x + 2);
+      const id = cd.getUint16(x, true);
+      const len = cd.getUint16(x + 2, true);
       if (id === 1) {
         let q = x + 4;
-        if (usize === 0xffffffff) { usize = Number(cd.readBigUInt64LE(q)); q += 8; }
-        if (compressedSize === 0xffffffff) { compressedSize = Number(cd.readBigUInt64LE(q)); q += 8; }
-        if (localOffset === 0xffffffff) localOffset = Number(cd.readBigUInt64LE(q));
+        if (usize === 0xffffffff) { usize = Number(cd.getBigUint64(q, true)); q += 8; }
+        if (compressedSize === 0xffffffff) { compressedSize = Number(cd.getBigUint64(q, true)); q += 8; }
+        if (localOffset === 0xffffffff) localOffset = Number(cd.getBigUint64(q, true));
       }
       x += 4 + len;
     }
     entries.set(name, { name, method, compressedSize, size: usize, localOffset });
     p += 46 + nameLen + extraLen + commentLen;
   }
-  const read = (e: ZipEntry): Buffer => {
-    const lh = Buffer.alloc(30);
-    readSync(fd, lh, 0, 30, e.localOffset);
-    if (lh.readUInt32LE(0) !== 0x04034b50) throw new Error(`${path}: entry ${e.name} has no local header`);
-    const start = e.localOffset + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
-    if (start + e.compressedSize > size) throw new Error(`${path}: entry ${e.name} runs past the end of the file (truncated?)`);
-    const raw = Buffer.alloc(e.compressedSize);
-    readSync(fd, raw, 0, e.compressedSize, start);
-    if (e.method === 0) return raw;
-    if (e.method === 8) return inflateRawSync(raw);
-    throw new Error(`${path}: entry ${e.name} uses zip compression method ${e.method}`);
-  };
-  return { entries, read, close: () => closeSync(fd) };
+  return entries;
+}
+
+/** Where an entry's data starts, from its local header (whose extra field may differ from the directory's). */
+function dataStart(e: ZipEntry, header: Uint8Array, size: number, where: string): number {
+  const h = le(header);
+  if (header.length < 30 || h.getUint32(0, true) !== 0x04034b50) throw new Error(`${where}: entry ${e.name} has no local header`);
+  const start = e.localOffset + 30 + h.getUint16(26, true) + h.getUint16(28, true);
+  if (start + e.compressedSize > size) throw new Error(`${where}: entry ${e.name} runs past the end of the file (truncated?)`);
+  return start;
+}
+
+function checkMethod(e: ZipEntry, where: string): void {
+  if (e.method !== 0 && e.method !== 8) throw new Error(`${where}: entry ${e.name} uses zip compression method ${e.method}`);
+}
+
+/** Inflates with the platform's `DecompressionStream` (browsers, Node ≥ 18). */
+async function inflateStream(raw: Uint8Array): Promise<Uint8Array> {
+  const out = new Blob([raw as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  return new Uint8Array(await new Response(out).arrayBuffer());
 }
 
 const STORAGE_DTYPES: Record<string, { bytes: number; dtype: string }> = {
@@ -111,7 +133,13 @@ type Value = unknown;
 const ALLOWED = new Set(['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter', ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`)]);
 
 /** Interprets a pickle from a tensor checkpoint, refusing anything else. */
-function unpickle(buf: Buffer, where: string): Value {
+function unpickle(buf: Uint8Array, where: string): Value {
+  const dv = le(buf);
+  const latin1 = (b: number, e: number): string => {
+    let out = '';
+    for (let i = b; i < e; i += 8192) out += String.fromCharCode(...buf.subarray(i, Math.min(e, i + 8192)));
+    return out;
+  };
   const stack: Value[] = [];
   const marks: number[] = [];
   const memo = new Map<number, Value>();
@@ -125,9 +153,9 @@ function unpickle(buf: Buffer, where: string): Value {
     return stack.splice(m!);
   };
   const u8 = (): number => buf[p++]!;
-  const u32 = (): number => { const v = buf.readUInt32LE(p); p += 4; return v; };
-  const str = (n: number): string => { const s = buf.toString('utf8', p, p + n); p += n; return s; };
-  const line = (): string => { const e = buf.indexOf(0x0a, p); if (e < 0) refuse('is malformed (unterminated line)'); const s = buf.toString('latin1', p, e); p = e + 1; return s; };
+  const u32 = (): number => { const v = dv.getUint32(p, true); p += 4; return v; };
+  const str = (n: number): string => { const s = new TextDecoder().decode(buf.subarray(p, p + n)); p += n; return s; };
+  const line = (): string => { const e = buf.indexOf(0x0a, p); if (e < 0) refuse('is malformed (unterminated line)'); const s = latin1(p, e); p = e + 1; return s; };
   while (p < buf.length) {
     const op = u8();
     switch (op) {
@@ -144,11 +172,11 @@ function unpickle(buf: Buffer, where: string): Value {
       case 0x6a: stack.push(memo.get(u32())); break; // LONG_BINGET
       case 0x58: { const n = u32(); stack.push(str(n)); break; } // BINUNICODE
       case 0x8c: { const n = u8(); stack.push(str(n)); break; } // SHORT_BINUNICODE
-      case 0x55: { const n = u8(); stack.push(buf.toString('latin1', p, p + n)); p += n; break; } // SHORT_BINSTRING
-      case 0x54: { const n = u32(); stack.push(buf.toString('latin1', p, p + n)); p += n; break; } // BINSTRING
+      case 0x55: { const n = u8(); stack.push(latin1(p, p + n)); p += n; break; } // SHORT_BINSTRING
+      case 0x54: { const n = u32(); stack.push(latin1(p, p + n)); p += n; break; } // BINSTRING
       case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: { stack.push(buf.readUInt16LE(p)); p += 2; break; } // BININT2
-      case 0x4a: { stack.push(buf.readInt32LE(p)); p += 4; break; } // BININT
+      case 0x4d: { stack.push(dv.getUint16(p, true)); p += 2; break; } // BININT2
+      case 0x4a: { stack.push(dv.getInt32(p, true)); p += 4; break; } // BININT
       case 0x8a: { // LONG1
         const n = u8();
         let v = 0n;
@@ -158,7 +186,7 @@ function unpickle(buf: Buffer, where: string): Value {
         stack.push(Number(v));
         break;
       }
-      case 0x47: { stack.push(buf.readDoubleBE(p)); p += 8; break; } // BINFLOAT
+      case 0x47: { stack.push(dv.getFloat64(p, false)); p += 8; break; } // BINFLOAT
       case 0x88: stack.push(true); break; // NEWTRUE
       case 0x89: stack.push(false); break; // NEWFALSE
       case 0x4e: stack.push(null); break; // NONE
@@ -217,23 +245,97 @@ function unpickle(buf: Buffer, where: string): Value {
   return refuse('ends without STOP (truncated?)');
 }
 
-/** A `pytorch_model.bin` read as named tensors; same interface as a safetensors source. */
-export class TorchBinFile {
-  private readonly tensors = new Map<string, TensorRef>();
-  private readonly zip: ReturnType<typeof readZip>;
-  private readonly prefix: string;
+/** The state dict's tensors from `data.pkl`, and the archive prefix of their storages. */
+function stateDict(entries: Map<string, ZipEntry>, readPkl: (e: ZipEntry) => Uint8Array, where: string): { tensors: Map<string, TensorRef>; prefix: string } {
+  const pkl = [...entries.keys()].find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
+  if (!pkl) throw new Error(`${where}: no data.pkl inside the archive`);
+  const root = unpickle(readPkl(entries.get(pkl)!), where);
+  if (!(root instanceof Map)) throw new Error(`${where}: the checkpoint is not a state dict (name → tensor)`);
+  const tensors = new Map<string, TensorRef>();
+  for (const [k, v] of root) if ((v as TensorRef)?.kind === 'tensor') tensors.set(String(k), v as TensorRef);
+  return { tensors, prefix: pkl.slice(0, -'data.pkl'.length) };
+}
 
-  constructor(readonly path: string) {
-    this.zip = readZip(path);
-    const pkl = [...this.zip.entries.keys()].find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
-    if (!pkl) {
-      this.zip.close();
-      throw new Error(`${path}: no data.pkl inside the archive`);
+/**
+ * A `pytorch_model.bin` read as named tensors; same interface as a safetensors source. Open it
+ * with {@link TorchBinFile.fromSource} (synchronous reads, as from a file under Node) or
+ * {@link TorchBinFile.openAsync} (a Blob or HTTP Range requests in a page; deflated entries go
+ * through `DecompressionStream`). `torch.save` stores entries uncompressed; deflated ones come
+ * from archives re-zipped by other tools.
+ */
+export class TorchBinFile {
+  private constructor(
+    readonly path: string,
+    private readonly tensors: Map<string, TensorRef>,
+    private readonly storage: (key: string, tensor: string) => Uint8Array,
+  ) {}
+
+  /** Reads through `src`; `inflateRaw` is needed only for deflated entries (Node: `zlib.inflateRawSync`). */
+  static fromSource(src: ByteSource, path: string, inflateRaw?: InflateRaw): TorchBinFile {
+    const entries = zipDirectory(src.size, (b, e) => src.read(b, e), path);
+    const read = (e: ZipEntry): Uint8Array => {
+      checkMethod(e, path);
+      const start = dataStart(e, src.read(e.localOffset, Math.min(src.size, e.localOffset + 30)), src.size, path);
+      const raw = src.read(start, start + e.compressedSize);
+      if (e.method === 0) return raw;
+      if (!inflateRaw) throw new Error(`${path}: entry ${e.name} is deflated; open the file with TorchBinFile.openAsync (DecompressionStream) or pass an inflater`);
+      return inflateRaw(raw);
+    };
+    const { tensors, prefix } = stateDict(entries, read, path);
+    return new TorchBinFile(path, tensors, (key, n) => {
+      const entry = entries.get(`${prefix}data/${key}`);
+      if (!entry) throw new Error(`${path}: storage ${key} of "${n}" is missing from the archive`);
+      return read(entry);
+    });
+  }
+
+  /**
+   * Reads the archive's directory and `data.pkl`, then every storage the state dict uses, range by
+   * range. With `maxBinding` (the adapter's largest storage binding), a tensor whose f32 size
+   * exceeds it is refused by name before any storage is fetched, unless its name matches
+   * `chunked` (tables the embedding kernel gathers in chunks).
+   */
+  static async openAsync(src: AsyncByteSource, path: string, o: { maxBinding?: number; chunked?: RegExp } = {}): Promise<TorchBinFile> {
+    // The directory parser reads synchronously: serve it from fetched ranges, fetching what it
+    // asks for and starting over (it makes at most three reads).
+    const fetched = new Map<string, Uint8Array>();
+    class Missing { constructor(readonly b: number, readonly e: number) {} }
+    let entries: Map<string, ZipEntry> | null = null;
+    for (let tries = 0; !entries; tries++) {
+      try {
+        entries = zipDirectory(src.size, (b, e) => {
+          const hit = fetched.get(`${b}:${e}`);
+          if (!hit) throw new Missing(b, e);
+          return hit;
+        }, path);
+      } catch (err) {
+        if (!(err instanceof Missing) || tries > 4) throw err;
+        fetched.set(`${err.b}:${err.e}`, await src.read(err.b, err.e));
+      }
     }
-    this.prefix = pkl.slice(0, -'data.pkl'.length);
-    const root = unpickle(this.zip.read(this.zip.entries.get(pkl)!), path);
-    if (!(root instanceof Map)) throw new Error(`${path}: the checkpoint is not a state dict (name → tensor)`);
-    for (const [k, v] of root) if ((v as TensorRef)?.kind === 'tensor') this.tensors.set(String(k), v as TensorRef);
+    const readEntry = async (e: ZipEntry): Promise<Uint8Array> => {
+      checkMethod(e, path);
+      const start = dataStart(e, await src.read(e.localOffset, Math.min(src.size, e.localOffset + 30)), src.size, path);
+      const raw = await src.read(start, start + e.compressedSize);
+      return e.method === 0 ? raw : inflateStream(raw);
+    };
+    const pklName = [...entries.keys()].find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
+    const pklBytes = pklName ? await readEntry(entries.get(pklName)!) : new Uint8Array();
+    const { tensors, prefix } = stateDict(entries, () => pklBytes, path);
+    if (o.maxBinding !== undefined) {
+      const big = [...tensors].filter(([n, t]) => 4 * t.shape.reduce((a, b) => a * b, 1) > o.maxBinding! && !o.chunked?.test(n));
+      if (big.length) {
+        throw new Error(`${path}: ${big.map(([n, t]) => `${n} [${t.shape.join(', ')}] is ${((4 * t.shape.reduce((a, b) => a * b, 1)) / 2 ** 20).toFixed(1)} MiB`).join('; ')}, more than this adapter's largest storage binding (maxStorageBufferBindingSize ${(o.maxBinding / 2 ** 20).toFixed(1)} MiB); no tensor data was downloaded. Use a smaller model, or an adapter with a larger limit.`);
+      }
+    }
+    const storages = new Map<string, Uint8Array>();
+    for (const [n, t] of tensors) {
+      if (storages.has(t.storage.key)) continue;
+      const entry = entries.get(`${prefix}data/${t.storage.key}`);
+      if (!entry) throw new Error(`${path}: storage ${t.storage.key} of "${n}" is missing from the archive`);
+      storages.set(t.storage.key, await readEntry(entry));
+    }
+    return new TorchBinFile(path, tensors, (key) => storages.get(key)!);
   }
 
   names(): string[] {
@@ -252,22 +354,28 @@ export class TorchBinFile {
   get(n: string): Float32Array {
     const t = this.tensors.get(n);
     if (!t) throw new Error(`${this.path}: no tensor named "${n}"`);
-    const entry = this.zip.entries.get(`${this.prefix}data/${t.storage.key}`);
-    if (!entry) throw new Error(`${this.path}: storage ${t.storage.key} of "${n}" is missing from the archive`);
     const { bytes, dtype } = STORAGE_DTYPES[t.storage.type]!;
-    const raw = this.zip.read(entry);
+    const raw = this.storage(t.storage.key, n);
     if (raw.length < t.storage.numel * bytes) throw new Error(`${this.path}: storage of "${n}" holds ${raw.length} bytes, fewer than ${t.storage.numel}×${bytes}`);
+    const dv = le(raw);
     const numel = t.shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(numel);
+    // The common case, a contiguous f32 tensor: one copy (the bytes may be unaligned).
+    const contiguous = t.stride.every((st, d) => t.shape[d] === 1 || st === t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+    if (dtype === 'F32' && contiguous && t.offset + numel <= t.storage.numel) {
+      new Uint8Array(out.buffer).set(raw.subarray(4 * t.offset, 4 * (t.offset + numel)));
+      return out;
+    }
+    const bf = new DataView(new ArrayBuffer(4));
     const at = (i: number): number => {
       const o = (t.offset + i) * bytes;
       switch (dtype) {
-        case 'F32': return raw.readFloatLE(o);
-        case 'F64': return raw.readDoubleLE(o);
-        case 'F16': return halfToFloat(raw.readUInt16LE(o));
-        case 'BF16': { const b = Buffer.alloc(4); b.writeUInt32LE(raw.readUInt16LE(o) << 16); return b.readFloatLE(0); }
-        case 'I64': return Number(raw.readBigInt64LE(o));
-        case 'I32': return raw.readInt32LE(o);
+        case 'F32': return dv.getFloat32(o, true);
+        case 'F64': return dv.getFloat64(o, true);
+        case 'F16': return halfToFloat(dv.getUint16(o, true));
+        case 'BF16': bf.setUint32(0, dv.getUint16(o, true) << 16, true); return bf.getFloat32(0, true);
+        case 'I64': return Number(dv.getBigInt64(o, true));
+        case 'I32': return dv.getInt32(o, true);
         default: return raw[o]!;
       }
     };
@@ -285,9 +393,5 @@ export class TorchBinFile {
       }
     }
     return out;
-  }
-
-  close(): void {
-    this.zip.close();
   }
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import {
-  initDevice, deviceInfo, trainHead, evaluate, NoAdapterError, SafetensorsFile, featureSetFrom, fetchedFiles, blobSource, urlSource, runFromFiles, predictAudio, parseWav, prepareAudio,
+  initDevice, deviceInfo, trainHead, evaluate, NoAdapterError, SafetensorsFile, featureSetFrom, fetchedFiles, modelFileNames, blobSource, urlSource, runFromFiles, predictAudio, parseWav, prepareAudio,
   type FeatureSet, type TrainConfig, type Metrics, type Prediction, type RunStateLike, type ModelFiles,
 } from '../browser.js';
 
@@ -179,7 +179,7 @@ async function openRunFolder(runInput: HTMLInputElement, encInput: HTMLInputElem
     const typeOf = async (f: Record<string, File>): Promise<string> => (f['config.json'] ? (JSON.parse(await f['config.json'].text()) as { model_type?: string }).model_type ?? '' : '');
     const find = async (t: string): Promise<ModelFiles | undefined> => {
       for (const [dir, f] of dirs) {
-        if ((await typeOf(f)) === t) return fetchedFiles(dir || t, Object.keys(f), (n) => blobSource(f[n]!), { maxBinding: maxBinding() });
+        if ((await typeOf(f)) === t) return fetchedFiles(dir || t, modelFileNames(Object.keys(f)), (n) => blobSource(f[n]!), { maxBinding: maxBinding() });
       }
       return undefined;
     };

@@ -2,6 +2,7 @@
 // vocab.json, merges.txt) handed to the browser build as bytes, loaded by the same code as under
 // Node (config schema, safetensors parser, loader, tokenizer), run on the page's WebGPU, and every
 // layer compared with the PyTorch fixtures at the model tolerance (as test/models does in Node).
+// RoBERTa also loads from a pytorch_model.bin written by torch.save.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -77,6 +78,29 @@ describe('models in the browser', () => {
       expectClose(validRows(got.last, T, got.D, lengths), validRows(c.f('out.final'), T, got.D, lengths), 1e-4, 1e-3, 'page roberta final');
       const { ByteLevelBPE } = await import('../../src/model/tokenizer.js');
       expect(got.ids).toEqual(ByteLevelBPE.fromFolder(robDir).encode('hello there')); // the page's tokenizer = Node's
+      // The same RoBERTa from pytorch_model.bin (torch.save), read in the page from Blobs by byte
+      // ranges, and a deflated archive inflated by the page's DecompressionStream.
+      const bin = join(fixtures, 'torchbin');
+      const fromBin = await page.evaluate(async (a) => {
+        const crab = await (new Function('u', 'return import(u)') as (u: string) => Promise<any>)('/crab.js');
+        const blobs = Object.fromEntries(Object.entries(a.files).map(([k, v]) => [k, new Blob([Uint8Array.from(v as number[])])]));
+        const names = crab.modelFileNames(Object.keys(blobs));
+        if (names.some((n: string) => n.endsWith('.safetensors'))) throw new Error('this check must read pytorch_model.bin only');
+        const files = await crab.fetchedFiles('roberta-bin', names, (n: string) => crab.blobSource(blobs[n]));
+        const { model } = crab.robertaFromFiles(files);
+        const out = model.forward(crab.fromArray(Int32Array.from(a.ids), [a.B, a.T], 'i32'), a.mask);
+        const mixed = await crab.TorchBinFile.openAsync(crab.blobSource(new Blob([Uint8Array.from(a.deflated)])), 'mixed-deflated.bin');
+        return {
+          last: Array.from(await out.lastHiddenState.toArray()) as number[],
+          mixed: Object.fromEntries(mixed.names().map((n: string) => [n, { shape: mixed.shape(n), values: Array.from(mixed.get(n)) }])),
+        };
+      }, {
+        files: { 'vocab.json': folder(robDir)['vocab.json'], 'merges.txt': folder(robDir)['merges.txt'], 'config.json': Array.from(readFileSync(join(bin, 'roberta', 'config.json'))), 'pytorch_model.bin': Array.from(readFileSync(join(bin, 'roberta', 'pytorch_model.bin'))) },
+        deflated: Array.from(readFileSync(join(bin, 'mixed-deflated.bin'))), ids: Array.from(c.i('in.input_ids')), mask: Array.from(mask), B, T,
+      });
+      expectClose(validRows(fromBin.last, T, got.D, lengths), validRows(c.f('out.final'), T, got.D, lengths), 1e-4, 1e-3, 'page roberta from pytorch_model.bin');
+      const want = JSON.parse(readFileSync(join(bin, 'mixed.json'), 'utf8')) as Record<string, { shape: number[]; values: number[] }>;
+      for (const [n, w] of Object.entries(want)) expect(fromBin.mixed[n]).toEqual({ shape: w.shape, values: w.values.map(Math.fround) });
       expect(errors, errors.join('\n')).toEqual([]);
     } finally {
       await browser.close();

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TorchBinFile } from '../../src/model/torchbin.js';
+import { openTorchBin } from '../../src/model/folder.js';
 import { SafetensorsFile } from '../../src/model/safetensors.js';
 import { TensorSource, loadInto } from '../../src/model/weights.js';
 import { RobertaModel, readRobertaConfig } from '../../src/model/roberta.js';
@@ -28,7 +28,7 @@ describe('pytorch_model.bin', () => {
     expectClose(validRows(await out.lastHiddenState.toArray(), T, 48, lengths), validRows(c.f('out.final'), T, 48, lengths), 1e-4, 1e-3, 'final');
   });
   it('checkpoint: f16, int64 and non-contiguous (transposed) tensors read exactly', () => {
-    const f = new TorchBinFile(join(fx, 'torchbin', 'mixed.bin'));
+    const f = openTorchBin(join(fx, 'torchbin', 'mixed.bin'));
     const want = JSON.parse(readFileSync(join(fx, 'torchbin', 'mixed.json'), 'utf8')) as Record<string, { shape: number[]; values: number[] }>;
     for (const [name, w] of Object.entries(want)) {
       expect(f.shape(name)).toEqual(w.shape);
@@ -37,7 +37,7 @@ describe('pytorch_model.bin', () => {
   });
   it('checkpoint: a pickle that calls os.system is refused and nothing runs', () => {
     const marker = '/tmp/crab-ser-pwned';
-    expect(() => new TorchBinFile(join(fx, 'torchbin', 'hostile.bin'))).toThrow(/refusing to load: the pickle references posix\.system/);
+    expect(() => openTorchBin(join(fx, 'torchbin', 'hostile.bin'))).toThrow(/refusing to load: the pickle references posix\.system/);
     expect(existsSync(marker)).toBe(false);
   });
 });
