@@ -109,6 +109,18 @@ export abstract class Module {
     return out;
   }
 
+  /** This module ('' or `prefix`) and every submodule by dotted path, depth first. */
+  namedModules(prefix = ''): Map<string, Module> {
+    const out = new Map<string, Module>([[prefix, this]]);
+    for (const [key, v] of Object.entries(this)) {
+      if (key === 'training' || key.startsWith('_')) continue;
+      const name = prefix ? `${prefix}.${key}` : key;
+      const subs = v instanceof Module ? [[name, v] as const] : Array.isArray(v) && v.every((m) => m instanceof Module) ? v.map((m: Module, i) => [`${name}.${i}`, m] as const) : [];
+      for (const [n, m] of subs) for (const [k, w] of m.namedModules(n)) out.set(k, w);
+    }
+    return out;
+  }
+
   /** Trainable parameters. */
   parameters(): Tensor[] {
     return [...this.namedParameters().values()].filter((t) => t.requiresGrad);

@@ -7,7 +7,7 @@
 import { SafetensorsFile } from './safetensors_core.js';
 import { deviceInfo } from '../tensor/device.js';
 import { filesOf, joinName, type ModelFiles, type TensorFile } from './model_files.js';
-import type { Module } from './module.js';
+import { Embedding, type Module } from './module.js';
 
 export type { TensorFile } from './model_files.js';
 
@@ -27,7 +27,7 @@ export class TensorSource {
       return new TensorSource([...new Set(Object.values(map))].map(open), prefix);
     }
     if (files.has('pytorch_model.bin')) {
-      if (!files.torchbin) throw new Error(`${joinName(files.where, 'pytorch_model.bin')}: pytorch_model.bin is read under Node only; give model.safetensors here (convert with crab or transformers)`);
+      if (!files.torchbin) throw new Error(`${joinName(files.where, 'pytorch_model.bin')}: these files cannot read pytorch_model.bin; give model.safetensors here`);
       return new TensorSource([files.torchbin('pytorch_model.bin')], prefix);
     }
     throw new Error(`${files.where}: no checkpoint found (model.safetensors, model.safetensors.index.json or pytorch_model.bin)`);
@@ -54,12 +54,15 @@ export interface LoadReport {
 
 /**
  * Refuses a model with a parameter larger than the adapter's largest storage binding
- * (`maxStorageBufferBindingSize`: 128 MiB on some browsers' adapters, where RoBERTa-large's word
- * embedding is 196 MiB): kernels could not bind it, so the error names it now, with the limit.
+ * (`maxStorageBufferBindingSize`: 128 MiB on lavapipe and some browsers' adapters): kernels could
+ * not bind it, so the error names it now, with the limit. Embedding tables are exempt: the
+ * embedding kernel gathers and scatters them in chunks that fit (roberta-base's 147 MiB word
+ * embedding on lavapipe; RoBERTa-large's 196 MiB).
  */
 export function checkBindingLimits(model: Module, what = 'model', limit = deviceInfo().limits.maxStorageBufferBindingSize): void {
   const bytes = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
-  const big = [...model.namedParameters()].filter(([, t]) => t.size * 4 > limit);
+  const chunked = new Set([...model.namedModules().values()].filter((m) => m instanceof Embedding).map((m) => (m as Embedding).weight));
+  const big = [...model.namedParameters()].filter(([, t]) => t.size * 4 > limit && !chunked.has(t));
   if (big.length) {
     throw new Error(`${what}: ${big.map(([n, t]) => `${n} [${t.shape.join(', ')}] is ${bytes(t.size * 4)}`).join('; ')}, more than this adapter's largest storage binding (maxStorageBufferBindingSize ${bytes(limit)}). ` +
       'Kernels cannot bind it here: use a smaller model (e.g. the base size), or an adapter (browser, GPU) with a larger limit.');
