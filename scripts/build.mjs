@@ -16,10 +16,10 @@ const common = {
 await build({ ...common, entryPoints: { crab: 'src/cli.ts', index: 'src/index.ts', bench: 'bench/main.ts' }, outdir: 'dist' });
 // The browser build: the page's navigator.gpu instead of Dawn. `webgpu` (Dawn) is only imported
 // under Node, and node:fs only where the device silences Dawn's stderr under Node, so both stay
-// external and are never loaded in a page.
+// external and are never loaded in a page (node:os lowers the waiting thread's priority under Node).
 await build({
   bundle: true, platform: 'browser', format: 'esm', target: 'es2022', sourcemap: true, plugins: [wgslPlugin],
-  external: ['webgpu', 'node:fs'], logLevel: 'warning',
+  external: ['webgpu', 'node:fs', 'node:os'], logLevel: 'warning',
   entryPoints: { crab: 'src/browser.ts', app: 'src/web/app.ts' }, outdir: 'dist/browser',
 });
 copyFileSync('src/web/index.html', 'dist/browser/index.html');

@@ -59,6 +59,12 @@ export interface DeviceInfo {
   subgroupMinSize: number;
   subgroupMaxSize: number;
   limits: GPUSupportedLimits;
+  /**
+   * True when waits may spin freely: under Node on a CPU adapter, the JS thread was set to the
+   * lowest scheduling priority after the adapter's worker threads started (see
+   * {@link lowerWaitingThread}), so Dawn's busy-wait only takes cycles the adapter leaves idle.
+   */
+  yieldingWaits: boolean;
 }
 
 interface Held {
@@ -90,6 +96,9 @@ export async function initDevice(): Promise<Held> {
   if (held) return held;
   if (pending) return pending;
   pending = (async () => {
+    // A device opened again in this process starts new adapter threads, which inherit this
+    // thread's priority: raise it back first (where allowed) so they do not start at nice 19.
+    if (threadPriority === 'lowered') await setThreadPriority(0, 'normal');
     const gpu = await gpuEntry();
     let adapter: GPUAdapter | null = null;
     try {
@@ -129,7 +138,9 @@ export async function initDevice(): Promise<Held> {
       subgroupMinSize: ai.subgroupMinSize ?? 0,
       subgroupMaxSize: ai.subgroupMaxSize ?? 0,
       limits: device.limits,
+      yieldingWaits: false,
     };
+    if (info.isCpu && threadPriority === 'normal') info.yieldingWaits = await lowerWaitingThread();
     held = { gpu, device, info };
     return held;
   })();
@@ -137,6 +148,38 @@ export async function initDevice(): Promise<Held> {
     return await pending;
   } finally {
     pending = null;
+  }
+}
+
+/**
+ * Dawn's Node binding busy-spins the JS thread while a GPU promise is pending. On a CPU adapter
+ * the "GPU" is worker threads on the same cores, so the spin takes a core from them: a wait
+ * without precautions ran RoBERTa's forward 1.7× slower here. Setting this (main) thread to nice
+ * 19 — on Linux a priority belongs to one thread, and the adapter's workers, already started,
+ * keep theirs — lets the spin run only on cycles they leave idle. The workers of a software
+ * adapter are created with the device, so this runs after `requestDevice`; a device opened again
+ * first raises the priority back, so its new workers do not inherit nice 19. Raising it needs
+ * privileges (root here); where it is refused the thread stays lowered, and so would new workers,
+ * so waits go back to sleeping first. The priority only matters while the cores are contended.
+ * Off with `CRAB_NO_NICE=1` (the runtime then sleeps through predicted GPU time instead, see
+ * `beforeWait` in runtime.ts). Returns whether the priority was lowered.
+ */
+async function lowerWaitingThread(): Promise<boolean> {
+  if (!isNode || envVar('CRAB_NO_NICE') === '1' || (globalThis as { process?: { platform?: string } }).process?.platform !== 'linux') return false;
+  return setThreadPriority(19, 'lowered');
+}
+
+/** This thread's priority: as started, lowered by {@link lowerWaitingThread}, or stuck lowered (raising it back was refused). */
+let threadPriority: 'normal' | 'lowered' | 'stuck' = 'normal';
+
+async function setThreadPriority(nice: number, then: 'normal' | 'lowered'): Promise<boolean> {
+  try {
+    (await import('node:os')).setPriority(nice);
+    threadPriority = then;
+    return true;
+  } catch {
+    if (then === 'normal') threadPriority = 'stuck'; // waits go back to sleeping first
+    return false;
   }
 }
 

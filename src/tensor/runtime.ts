@@ -216,7 +216,8 @@ export async function beforeWait(): Promise<() => void> {
   const start = firstSubmit || performance.now();
   const predictedMs = work * secondsPerWork * 1000;
   let woke = 0;
-  if (!sleepOff && predictedMs > 4) {
+  // A spin that yields to the adapter's threads costs nothing: no sleep, so no oversleeping.
+  if (!sleepOff && !deviceInfo().yieldingWaits && predictedMs > 4) {
     const left = 0.8 * predictedMs - (performance.now() - start);
     if (left > 1) {
       await new Promise((r) => setTimeout(r, left));

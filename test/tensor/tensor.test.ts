@@ -82,6 +82,28 @@ describe('tensor', () => {
     kept!.dispose();
     expect(memoryStats().liveBuffers).toBe(before);
   });
+  it('runtime waits on a CPU adapter: the JS thread spins at nice 19 while the adapter\'s threads keep their priority', async () => {
+    const { deviceInfo } = await import('../../src/tensor/device.js');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const info = deviceInfo();
+    if (!info.isCpu || process.platform !== 'linux' || process.env.CRAB_NO_NICE === '1') {
+      expect(info.yieldingWaits).toBe(false);
+      return;
+    }
+    const tasks = readdirSync('/proc/self/task').map(Number).sort((a, b) => a - b).map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { tid, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(fields[16]) };
+    });
+    // As root the priority can be raised back for each new device, so waits always yield here.
+    if (process.getuid?.() === 0) expect(info.yieldingWaits).toBe(true);
+    if (!info.yieldingWaits) return; // a reopened device without the right to raise it back: sleeps instead
+    expect(tasks.find((t) => t.tid === process.pid)!.nice).toBe(19);
+    // The current device's workers (the newest llvmpipe threads) run at normal priority.
+    const workers = tasks.filter((t) => t.comm.startsWith('llvmpipe-'));
+    expect(workers.length).toBeGreaterThan(0);
+    for (const w of workers.slice(-2)) expect(w.nice, `${w.comm} (${w.tid})`).toBe(0);
+  });
   it('runtime sleep calibration: learns from plain waits, ignores waits that compiled a pipeline, moves at most 4× a step, halves after oversleeping', async () => {
     const { nextSecondsPerWork } = await import('../../src/tensor/runtime.js');
     const prev = 1 / 15e9;
