@@ -10,8 +10,11 @@
  * - `matmul.naive.wgsl` — one invocation per output, no workgroup memory: CPU adapters' choice
  *   for the shapes the subgroup kernel cannot take.
  *
- * Backward (C = A·B): dA = dC·Bᵀ, dB = Aᵀ·dC, each again a matmul with transpose flags, summed
- * over broadcast batch dimensions. FLOPs: 2·batch·M·N·K.
+ * Every variant can add a bias row as it stores C (`bias`: a Linear layer's `+ b` without a
+ * second pass over C).
+ *
+ * Backward (C = A·B + bias): dA = dC·Bᵀ, dB = Aᵀ·dC, each again a matmul with transpose flags,
+ * summed over broadcast batch dimensions; dbias = dC summed over every row. FLOPs: 2·batch·M·N·K.
  * @module
  */
 import { deviceInfo } from '../tensor/device.js';
@@ -21,7 +24,6 @@ import { broadcastShapes } from '../tensor/shape.js';
 import { expectDType } from './util.js';
 import { pad, narrow } from './copy.js';
 import { sumTo, broadcastTo } from './reduce.js';
-import { add } from './binary.js';
 import { kernel, chooseVariant, forcedVariant, type VariantName } from './registry.js';
 
 /** Transpose flags. */
@@ -30,6 +32,8 @@ export interface MatmulOptions {
   transA?: boolean;
   /** Read B as transposed: B is stored [..., N, K] (a Linear weight). */
   transB?: boolean;
+  /** Added to every row of the result: shape [N]. */
+  bias?: Tensor | null;
 }
 
 /** Which kernel variant runs a problem. */
@@ -40,26 +44,29 @@ export function matmulVariant(M: number, N: number, K: number, transA: boolean, 
   return chooseVariant('matmul', { M, N, K, transA, transB });
 }
 
-/** Launches one (batched) product into `c`; shapes already checked. */
-function launch(a: Tensor, b: Tensor, c: Tensor, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, aBatch: number, bBatch: number): void {
+/** Launches one (batched) product into `c` (plus `bias` per column); shapes already checked. */
+function launch(a: Tensor, b: Tensor, c: Tensor, bias: Tensor | null, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, aBatch: number, bBatch: number): void {
   const params = [M, N, K, 0, aBatch, bBatch, M * N, 0];
   const variant = matmulVariant(M, N, K, ta, tb);
+  // Without a bias, binding 4 gets A's buffer: bound read-only like A, never read.
+  const buffers = [a.buffer, b.buffer, c.buffer, (bias ?? a).buffer];
+  const BIAS = bias ? 1 : 0;
   if (variant === 'naive') {
     const [x, y] = grid(M * N);
     dispatch(kernel('matmul', 'naive'), {
-      buffers: [a.buffer, b.buffer, c.buffer], params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0 }, workgroups: [x, y, batch], work: 2 * M * N * K * batch * 3,
+      buffers, params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0, BIAS }, workgroups: [x, y, batch], work: 2 * M * N * K * batch * 3,
     });
   } else if (variant === 'subgroup') {
     const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
     const WG = subgroupWorkgroupSize(N);
     const ROWS = M > 8 ? 16 : 8;
     dispatch({ ...kernel('matmul', 'subgroup'), entry }, {
-      buffers: [a.buffer, b.buffer, c.buffer], params, constants: { WG, ROWS }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / ROWS), batch],
+      buffers, params, constants: { WG, ROWS, BIAS }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / ROWS), batch],
       work: 2 * M * N * K * batch,
     });
   } else {
     dispatch(kernel('matmul', 'tiled'), {
-      buffers: [a.buffer, b.buffer, c.buffer], params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0 },
+      buffers, params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0, BIAS },
       workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), batch],
       work: 2 * M * N * K * batch * 6, // the tiled kernel runs ~6× slower on CPU adapters
     });
@@ -91,6 +98,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (K !== Kb) {
     throw new Error(`matmul: inner dimensions differ: ${fmt(a.shape)}${ta ? 'ᵀ' : ''} · ${fmt(b.shape)}${tb ? 'ᵀ' : ''} (K = ${K} vs ${Kb})`);
   }
+  const bias = opts.bias ?? null;
+  if (bias) {
+    expectDType('matmul', 'f32', bias);
+    if (bias.ndim !== 1 || bias.shape[0] !== N) throw new Error(`matmul: bias must be [${N}] (one value per output column), got ${fmt(bias.shape)}`);
+  }
   const aBatchShape = a.shape.slice(0, -2);
   const bBatchShape = b.shape.slice(0, -2);
   // A batched A times a 2-D B is one big 2-D product: fold the batch into M.
@@ -111,7 +123,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const padAt = (t: Tensor, dim: number, n: number): Tensor => (n ? pad(t, t.shape.map(() => 0), t.shape.map((_, i) => (i === t.ndim + dim ? n : 0))) : t);
     const a2 = padAt(a, ta ? -2 : -1, padK);
     const b2 = padAt(padAt(b, tb ? -1 : -2, padK), tb ? -2 : -1, padN);
-    const c2 = matmul(a2, b2, opts);
+    const c2 = matmul(a2, b2, { ...opts, bias: bias && padAt(bias, -1, padN) });
     return padN ? narrow(c2, -1, 0, N) : c2;
   }
   const batchShape = broadcastShapes('matmul', aBatchShape, bBatchShape);
@@ -124,8 +136,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (aN !== batch && aN !== 1) A = broadcastTo(a, [...batchShape, ar, ac]);
   if (bN !== batch && bN !== 1) B = broadcastTo(b, [...batchShape, br, bc]);
   const out = new Tensor([...batchShape, M, N], 'f32');
-  launch(A, B, out, batch, M, N, K, ta, tb, numel(A.shape.slice(0, -2)) === 1 ? 0 : M * K, numel(B.shape.slice(0, -2)) === 1 ? 0 : K * N);
-  return record('matmul', out, [A, B], (g) => {
+  launch(A, B, out, bias, batch, M, N, K, ta, tb, numel(A.shape.slice(0, -2)) === 1 ? 0 : M * K, numel(B.shape.slice(0, -2)) === 1 ? 0 : K * N);
+  return record('matmul', out, bias ? [A, B, bias] : [A, B], (g) => {
     let dA: Tensor | null = null;
     let dB: Tensor | null = null;
     if (A.requiresGrad) {
@@ -136,13 +148,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       dB = !tb ? matmul(A, g, { transA: !ta }) : matmul(g, A, { transA: true, transB: ta });
       dB = sumTo(dB, B.shape);
     }
-    return [dA, dB];
+    return bias ? [dA, dB, bias.requiresGrad ? sumTo(g, bias.shape) : null] : [dA, dB];
   });
 }
 
-/** `x · Wᵀ + b` with `W` stored [out, in] as in `nn.Linear` / Hugging Face checkpoints. */
+/** `x · Wᵀ + b` with `W` stored [out, in] as in `nn.Linear` / Hugging Face checkpoints; the bias is added by the matmul as it stores. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
-  const y = matmul(x, w, { transB: true });
-  if (!b) return y;
-  return add(y, b);
+  return matmul(x, w, { transB: true, bias: b ?? null });
 }

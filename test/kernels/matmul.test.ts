@@ -47,6 +47,24 @@ for (const variant of ['tiled', 'subgroup', 'naive'] as const) {
       await checkOp('4d qkᵀ', ([a, b]) => ops.matmul(a!, b!, { transB: true }), ([a, b]) => batchedRef(a!, b!, 6, true, true, M, M, K, false, true),
         [{ data: randArray(6 * M * K, 7), shape: [2, 3, M, K] }, { data: randArray(6 * M * K, 8), shape: [2, 3, M, K] }], { atol: 2e-5 });
     });
+    it(`matmul ${variant}: a bias added as C is stored equals matmul + bias, forward and gradients (dbias = column sums)`, async () => {
+      if (variant === 'subgroup' && !deviceInfo().hasSubgroups) return expect(deviceInfo().hasSubgroups).toBe(false);
+      const withBias = (c: Float64Array, bias: Float64Array, N: number): Float64Array => c.map((v, i) => v + bias[i % N]!);
+      for (const [M, N, K] of [[7, 5, 3], [33, 36, 20], [2, 260, 12]] as Array<[number, number, number]>) {
+        for (const [ta, tb] of [[false, false], [false, true], [true, false]] as const) {
+          ops.forceVariant('matmul', variant);
+          await checkOp(`${variant} bias ${M}x${N}x${K} ta=${ta} tb=${tb}`,
+            ([a, b, bias]) => ops.matmul(a!, b!, { transA: ta, transB: tb, bias }),
+            ([a, b, bias]) => withBias(matmul2(a!, b!, M, N, K, ta, tb), bias!, N),
+            [{ data: randArray(M * K, M + K), shape: ta ? [K, M] : [M, K] }, { data: randArray(K * N, K + N + 1), shape: tb ? [N, K] : [K, N] }, { data: randArray(N, N + 2), shape: [N] }],
+            { atol: 2e-5 });
+        }
+      }
+      // Batched: one bias for every batch entry, and its gradient summed over them.
+      const [B, M, N, K] = [3, 7, 8, 12];
+      await checkOp(`${variant} bias 3d`, ([a, b, bias]) => ops.matmul(a!, b!, { bias }), ([a, b, bias]) => withBias(batchedRef(a!, b!, B, true, true, M, N, K, false, false), bias!, N),
+        [{ data: randArray(B * M * K, 1), shape: [B, M, K] }, { data: randArray(B * K * N, 2), shape: [B, K, N] }, { data: randArray(N, 3), shape: [N] }], { atol: 2e-5 });
+    });
   });
 }
 
@@ -54,6 +72,7 @@ describe('matmul errors', () => {
   it('matmul names both shapes when inner dimensions differ', async () => {
     const { fromArray } = await import('../../src/tensor/tensor.js');
     expect(() => ops.matmul(fromArray(new Float32Array(6), [2, 3]), fromArray(new Float32Array(8), [4, 2]))).toThrow(/\[2, 3\] · \[4, 2\]/);
+    expect(() => ops.matmul(fromArray(new Float32Array(6), [2, 3]), fromArray(new Float32Array(6), [3, 2]), { bias: fromArray(new Float32Array(3), [3]) })).toThrow(/matmul: bias must be \[2\] \(one value per output column\), got \[3\]/);
   });
 });
 
@@ -75,5 +94,10 @@ describe('matmul padding', () => {
     expectClose(y, matmul2(a64, b64, M, N, K), 1e-4, 1e-4, 'forward');
     expectClose(grads[0]!, matmul2(g64, b64, M, K, N, false, true), 1e-4, 1e-4, 'dA = dY·Bᵀ');
     expectClose(grads[1]!, matmul2(a64, g64, K, N, M, true, false), 1e-4, 1e-4, 'dB = Aᵀ·dY');
+    // With a bias (a Linear layer of 103 outputs): the bias is padded and sliced off too.
+    const bias = randArray(N, 4);
+    const withBias = await gpuGrads(([a, b, c]) => ops.matmul(a!, b!, { bias: c }), [{ data: A, shape: [M, K] }, { data: B, shape: [K, N] }, { data: bias, shape: [N] }], dy);
+    expectClose(withBias.y, matmul2(a64, b64, M, N, K).map((v, i) => v + bias[i % N]!), 1e-4, 1e-4, 'forward + bias');
+    expectClose(withBias.grads[2]!, Array.from({ length: N }, (_, n) => { let t = 0; for (let m = 0; m < M; m++) t += dy[m * N + n]!; return t; }), 1e-4, 1e-4, 'dbias');
   });
 });
