@@ -1,16 +1,21 @@
 // matmul (naive variant): C[z] = op(A[z]) · op(B[z]), one invocation per element of C, a plain
 // loop over k in registers. No workgroup memory and no barriers, so on CPU adapters (lavapipe)
 // it beats the tiled kernel for shapes the subgroup kernel cannot take (K or N not a multiple
-// of 4, or both operands transposed). Any sizes. BIAS adds bias[n] to C[m, n] as it is stored.
-// Bindings: 1 = A, 2 = B, 3 = C, 4 = bias [N] (any read-only buffer when BIAS is off).
+// of 4, or both operands transposed). Any sizes. Epilogue as C is stored:
+// C = act(op(A)·op(B) + bias[n]) + R (BIAS, ACT 0 = none / 1 = GELU, RESIDUAL; R has C's layout).
+// Bindings: 1 = A, 2 = B, 3 = C, 4 = bias [N], 5 = R (any read-only buffer for those turned off).
 struct Params { M: u32, N: u32, K: u32, _p: u32, aBatch: u32, bBatch: u32, cBatch: u32, _q: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> res: array<f32>;
 override TA: bool = false;
 override BIAS: bool = false;
+override ACT: u32 = 0;
+override RESIDUAL: bool = false;
+#include "lib/erf.wgsl"
 override TB: bool = false;
 #include "lib/grid.wgsl"
 
@@ -35,5 +40,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     bi += bStep;
   }
   if (BIAS) { s += bias[n]; }
+  if (ACT == 1u) { s = gelu_(s); }
+  if (RESIDUAL) { s += res[z * p.cBatch + e]; }
   C[z * p.cBatch + e] = s;
 }

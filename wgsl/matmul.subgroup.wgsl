@@ -8,8 +8,9 @@
 // loading it 8 times is what makes this fast; 16 rows let each B load feed twice the rows
 // (≈ 1.2× faster on 1024×3072×768; 32 rows spilled and ran at 0.7×). ROWS = 8 for M ≤ 8.
 // Entry points: nn (A [M,K], B [K,N]); nt (B stored [N,K], e.g. a Linear weight); tn (A stored [K,M]).
-// BIAS: C = op(A)·op(B) + bias[n], added as C is stored (a Linear layer's bias: no second pass).
-// Bindings: 1 = A, 2 = B, 3 = C, 4 = bias [N] (any read-only buffer when BIAS is off).
+// Epilogue, as C is stored (no second pass over C): C = act(op(A)·op(B) + bias[n]) + R, with
+// BIAS, ACT (0 = none, 1 = GELU) and RESIDUAL (R has C's layout) as overrides.
+// Bindings: 1 = A, 2 = B, 3 = C, 4 = bias [N], 5 = R (any read-only buffer for those turned off).
 enable subgroups;
 struct Params { M: u32, N: u32, K: u32, _p: u32, aBatch: u32, bBatch: u32, cBatch: u32, _q: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -18,8 +19,12 @@ struct Params { M: u32, N: u32, K: u32, _p: u32, aBatch: u32, bBatch: u32, cBatc
 @group(0) @binding(2) var<storage, read> B4: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> C4: array<vec4f>;
 @group(0) @binding(4) var<storage, read> bias4: array<vec4f>;
+@group(0) @binding(5) var<storage, read> res4: array<vec4f>;
 override WG: u32 = 64;
 override BIAS: bool = false;
+override ACT: u32 = 0;
+override RESIDUAL: bool = false;
+#include "lib/erf.wgsl"
 override ROWS: u32 = 16;   // 8 or 16
 
 // acc += a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3, where b_i is row k+i of B at this lane's 4 columns.
@@ -51,7 +56,11 @@ fn store(s: Acc, z: u32, m0: u32, col: u32) {
   var b = vec4f();
   if (BIAS) { b = bias4[col]; }
   for (var r = 0u; r < 8u; r++) {
-    if (m0 + r < p.M) { C4[base + (m0 + r) * N4] = rows[r] + b; }
+    if (m0 + r >= p.M) { continue; }
+    var v = rows[r] + b;
+    if (ACT == 1u) { v = vec4f(gelu_(v.x), gelu_(v.y), gelu_(v.z), gelu_(v.w)); }
+    if (RESIDUAL) { v += res4[base + (m0 + r) * N4]; }
+    C4[base + (m0 + r) * N4] = v;
   }
 }
 

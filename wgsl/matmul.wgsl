@@ -4,17 +4,22 @@
 // Thread mapping: a 64×64 tile of C per workgroup of 16×16 invocations, each holding a 4×4
 // register block; A and B tiles of depth 16 are staged in workgroup memory. This is what wins
 // on real GPUs; on lavapipe workgroup memory and barriers are slow and matmul.subgroup.wgsl wins.
-// Any sizes: out-of-range loads read 0, out-of-range stores are skipped. BIAS adds bias[n] to
-// C[m, n] as it is stored. Bindings: 1 = A, 2 = B, 3 = C, 4 = bias [N] (any read-only buffer
-// when BIAS is off).
+// Any sizes: out-of-range loads read 0, out-of-range stores are skipped. Epilogue as C is
+// stored: C = act(op(A)·op(B) + bias[n]) + R (BIAS, ACT 0 = none / 1 = GELU, RESIDUAL; R has
+// C's layout). Bindings: 1 = A, 2 = B, 3 = C, 4 = bias [N], 5 = R (any read-only buffer for
+// those turned off).
 struct Params { M: u32, N: u32, K: u32, _p: u32, aBatch: u32, bBatch: u32, cBatch: u32, _q: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> res: array<f32>;
 override TA: bool = false;
 override BIAS: bool = false;
+override ACT: u32 = 0;
+override RESIDUAL: bool = false;
+#include "lib/erf.wgsl"
 override TB: bool = false;
 
 const TILE = 64u;
@@ -73,6 +78,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       if (n >= p.N) { continue; }
       var v = acc[i][j];
       if (BIAS) { v += bias[n]; }
+      if (ACT == 1u) { v = gelu_(v); }
+      if (RESIDUAL) { v += res[cBase + m * p.N + n]; }
       C[cBase + m * p.N + n] = v;
     }
   }

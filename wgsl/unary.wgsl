@@ -24,13 +24,7 @@ const NEG = 0u; const EXP = 1u; const LOG = 2u; const SQRT = 3u; const RSQRT = 4
 const TANH = 6u; const SIGMOID = 7u; const RELU = 8u; const GELU = 9u; const AFFINE = 10u;
 const SQUARE = 11u; const RECIPROCAL = 12u;
 
-fn erf_(v: f32) -> f32 {
-  let s = sign(v);
-  let a = abs(v);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return s * (1.0 - poly * exp(-a * a));
-}
+#include "lib/erf.wgsl"
 fn tanh_(v: f32) -> f32 {
   let e = exp(-2.0 * abs(v));
   return sign(v) * (1.0 - e) / (1.0 + e);
@@ -51,7 +45,7 @@ fn f(v: f32) -> f32 {
     case TANH: { return tanh_(v); }
     case SIGMOID: { return sigmoid_(v); }
     case RELU: { return max(v, 0.0); }
-    case GELU: { return 0.5 * v * (1.0 + erf_(v * 0.70710678118654752)); }
+    case GELU: { return gelu_(v); }
     case AFFINE: { return p.a * v + p.b; }
     case SQUARE: { return v * v; }
     case RECIPROCAL: { return 1.0 / v; }

@@ -10,8 +10,8 @@
  * - `matmul.naive.wgsl` — one invocation per output, no workgroup memory: CPU adapters' choice
  *   for the shapes the subgroup kernel cannot take.
  *
- * Every variant can add a bias row as it stores C (`bias`: a Linear layer's `+ b` without a
- * second pass over C).
+ * Every variant has an epilogue run as it stores C — `act(C + bias) + residual` — so a Linear
+ * layer's bias, a GELU (without gradients) and a residual connection need no pass of their own.
  *
  * Backward (C = A·B + bias): dA = dC·Bᵀ, dB = Aᵀ·dC, each again a matmul with transpose flags,
  * summed over broadcast batch dimensions; dbias = dC summed over every row. FLOPs: 2·batch·M·N·K.
@@ -19,11 +19,13 @@
  */
 import { deviceInfo } from '../tensor/device.js';
 import { dispatch, grid } from '../tensor/runtime.js';
-import { Tensor, record, fmt, numel } from '../tensor/tensor.js';
+import { Tensor, record, fmt, numel, isGradEnabled } from '../tensor/tensor.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { expectDType } from './util.js';
 import { pad, narrow } from './copy.js';
 import { sumTo, broadcastTo } from './reduce.js';
+import { add } from './binary.js';
+import { gelu } from './unary.js';
 import { kernel, chooseVariant, forcedVariant, type VariantName } from './registry.js';
 
 /** Transpose flags. */
@@ -34,6 +36,17 @@ export interface MatmulOptions {
   transB?: boolean;
   /** Added to every row of the result: shape [N]. */
   bias?: Tensor | null;
+  /** Applied after the bias: `gelu` (HF's exact GELU). Fused only without gradients (its backward needs the input, which the kernel does not keep). */
+  activation?: 'gelu' | null;
+  /** Added last, after the activation: the result's shape (a residual connection). */
+  residual?: Tensor | null;
+}
+
+/** What a launch adds as it stores C. */
+interface Epilogue {
+  bias: Tensor | null;
+  gelu: boolean;
+  residual: Tensor | null;
 }
 
 /** Which kernel variant runs a problem. */
@@ -44,29 +57,29 @@ export function matmulVariant(M: number, N: number, K: number, transA: boolean, 
   return chooseVariant('matmul', { M, N, K, transA, transB });
 }
 
-/** Launches one (batched) product into `c` (plus `bias` per column); shapes already checked. */
-function launch(a: Tensor, b: Tensor, c: Tensor, bias: Tensor | null, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, aBatch: number, bBatch: number): void {
+/** Launches one (batched) product into `c`, with its epilogue; shapes already checked. */
+function launch(a: Tensor, b: Tensor, c: Tensor, epi: Epilogue, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, aBatch: number, bBatch: number): void {
   const params = [M, N, K, 0, aBatch, bBatch, M * N, 0];
   const variant = matmulVariant(M, N, K, ta, tb);
-  // Without a bias, binding 4 gets A's buffer: bound read-only like A, never read.
-  const buffers = [a.buffer, b.buffer, c.buffer, (bias ?? a).buffer];
-  const BIAS = bias ? 1 : 0;
+  // Bias and residual bindings that are off get A's buffer: bound read-only like A, never read.
+  const buffers = [a.buffer, b.buffer, c.buffer, (epi.bias ?? a).buffer, (epi.residual ?? a).buffer];
+  const e = { BIAS: epi.bias ? 1 : 0, ACT: epi.gelu ? 1 : 0, RESIDUAL: epi.residual ? 1 : 0 };
   if (variant === 'naive') {
     const [x, y] = grid(M * N);
     dispatch(kernel('matmul', 'naive'), {
-      buffers, params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0, BIAS }, workgroups: [x, y, batch], work: 2 * M * N * K * batch * 3,
+      buffers, params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0, ...e }, workgroups: [x, y, batch], work: 2 * M * N * K * batch * 3,
     });
   } else if (variant === 'subgroup') {
     const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
     const WG = subgroupWorkgroupSize(N);
     const ROWS = M > 8 ? 16 : 8;
     dispatch({ ...kernel('matmul', 'subgroup'), entry }, {
-      buffers, params, constants: { WG, ROWS, BIAS }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / ROWS), batch],
+      buffers, params, constants: { WG, ROWS, ...e }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / ROWS), batch],
       work: 2 * M * N * K * batch,
     });
   } else {
     dispatch(kernel('matmul', 'tiled'), {
-      buffers, params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0, BIAS },
+      buffers, params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0, ...e },
       workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), batch],
       work: 2 * M * N * K * batch * 6, // the tiled kernel runs ~6× slower on CPU adapters
     });
@@ -103,13 +116,25 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     expectDType('matmul', 'f32', bias);
     if (bias.ndim !== 1 || bias.shape[0] !== N) throw new Error(`matmul: bias must be [${N}] (one value per output column), got ${fmt(bias.shape)}`);
   }
+  const residual = opts.residual ?? null;
   const aBatchShape = a.shape.slice(0, -2);
   const bBatchShape = b.shape.slice(0, -2);
+  if (residual) {
+    expectDType('matmul', 'f32', residual);
+    const want = [...broadcastShapes('matmul', aBatchShape, bBatchShape), M, N];
+    if (fmt(residual.shape) !== fmt(want)) throw new Error(`matmul: residual must have the result's shape ${fmt(want)}, got ${fmt(residual.shape)}`);
+  }
+  // GELU's backward needs its input, which the fused kernel does not keep: with gradients, the
+  // product (with its bias) is formed and the activation and residual follow as their own ops.
+  if (opts.activation && isGradEnabled() && [a, b, bias, residual].some((t) => t?.requiresGrad)) {
+    const y = gelu(matmul(a, b, { transA: ta, transB: tb, bias }));
+    return residual ? add(y, residual) : y;
+  }
   // A batched A times a 2-D B is one big 2-D product: fold the batch into M.
   if (!ta && aBatchShape.length > 0 && numel(bBatchShape) === 1) {
     const a2 = a.reshape([numel(aBatchShape) * M, K]);
     const b2 = bBatchShape.length ? b.reshape([b.shape.at(-2)!, b.shape.at(-1)!]) : b;
-    const c2 = matmul(a2, b2, opts);
+    const c2 = matmul(a2, b2, { ...opts, residual: residual?.reshape([numel(aBatchShape) * M, N]) });
     return c2.reshape([...aBatchShape, M, N]);
   }
   // On CPU adapters a large problem whose K or N is not a multiple of 4 would fall to the naive
@@ -123,7 +148,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const padAt = (t: Tensor, dim: number, n: number): Tensor => (n ? pad(t, t.shape.map(() => 0), t.shape.map((_, i) => (i === t.ndim + dim ? n : 0))) : t);
     const a2 = padAt(a, ta ? -2 : -1, padK);
     const b2 = padAt(padAt(b, tb ? -1 : -2, padK), tb ? -2 : -1, padN);
-    const c2 = matmul(a2, b2, { ...opts, bias: bias && padAt(bias, -1, padN) });
+    const c2 = matmul(a2, b2, { ...opts, bias: bias && padAt(bias, -1, padN), residual: residual && padAt(residual, -1, padN) });
     return padN ? narrow(c2, -1, 0, N) : c2;
   }
   const batchShape = broadcastShapes('matmul', aBatchShape, bBatchShape);
@@ -136,8 +161,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (aN !== batch && aN !== 1) A = broadcastTo(a, [...batchShape, ar, ac]);
   if (bN !== batch && bN !== 1) B = broadcastTo(b, [...batchShape, br, bc]);
   const out = new Tensor([...batchShape, M, N], 'f32');
-  launch(A, B, out, bias, batch, M, N, K, ta, tb, numel(A.shape.slice(0, -2)) === 1 ? 0 : M * K, numel(B.shape.slice(0, -2)) === 1 ? 0 : K * N);
-  return record('matmul', out, bias ? [A, B, bias] : [A, B], (g) => {
+  launch(A, B, out, { bias, gelu: opts.activation === 'gelu', residual }, batch, M, N, K, ta, tb, numel(A.shape.slice(0, -2)) === 1 ? 0 : M * K, numel(B.shape.slice(0, -2)) === 1 ? 0 : K * N);
+  const extra = [bias, residual].filter((t): t is Tensor => t !== null);
+  return record('matmul', out, [A, B, ...extra], (g) => {
     let dA: Tensor | null = null;
     let dB: Tensor | null = null;
     if (A.requiresGrad) {
@@ -148,11 +174,17 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       dB = !tb ? matmul(A, g, { transA: !ta }) : matmul(g, A, { transA: true, transB: ta });
       dB = sumTo(dB, B.shape);
     }
-    return bias ? [dA, dB, bias.requiresGrad ? sumTo(g, bias.shape) : null] : [dA, dB];
+    // d bias = column sums of dC; d residual = dC (not consumed: it is the incoming gradient).
+    const dBias = bias ? [bias.requiresGrad ? sumTo(g, bias.shape, false) : null] : [];
+    const dRes = residual ? [residual.requiresGrad ? g : null] : [];
+    return [dA, dB, ...dBias, ...dRes];
   });
 }
 
-/** `x · Wᵀ + b` with `W` stored [out, in] as in `nn.Linear` / Hugging Face checkpoints; the bias is added by the matmul as it stores. */
-export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
-  return matmul(x, w, { transB: true, bias: b ?? null });
+/**
+ * `act(x · Wᵀ + b) + residual` with `W` stored [out, in] as in `nn.Linear` / Hugging Face
+ * checkpoints; bias, activation and residual are added by the matmul as it stores.
+ */
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null, o: { activation?: 'gelu' | null; residual?: Tensor | null } = {}): Tensor {
+  return matmul(x, w, { transB: true, bias: b ?? null, ...o });
 }

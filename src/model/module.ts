@@ -196,8 +196,9 @@ export class Linear extends Module {
     this.weight = param(w, [outFeatures, inFeatures]);
     this.bias = opts.bias === false ? null : param(opts.std !== undefined ? new Float32Array(outFeatures) : uniformInit(outFeatures, bound, rng), [outFeatures]);
   }
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+  /** `x·Wᵀ + b`; `activation` and `residual` go into the same kernel (see `linear`). */
+  forward(x: Tensor, o: { activation?: 'gelu' | null; residual?: Tensor | null } = {}): Tensor {
+    return linear(x, this.weight, this.bias, o);
   }
 }
 
@@ -234,8 +235,12 @@ export class Dropout extends Module {
   constructor(readonly p: number, private readonly _rng: Rng) {
     super();
   }
+  /** True when {@link forward} returns its input unchanged (eval mode, or p = 0). */
+  get identity(): boolean {
+    return !this.training || this.p === 0;
+  }
   forward(x: Tensor): Tensor {
-    if (!this.training || this.p === 0) return x;
+    if (this.identity) return x;
     const keep = givenMask(this._site, x.shape);
     if (keep) return mul(x, fromArray(keep.map((k) => k / (1 - this.p)), x.shape));
     return dropout(x, this.p, this._rng.nextU32(), true);

@@ -6,7 +6,7 @@
  * @module
  */
 import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
-import { add, gelu, permute, attention, attentionWeights, matmul } from '../kernels/index.js';
+import { add, permute, attention, attentionWeights, matmul } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Embedding, Dropout } from './module.js';
 import { z } from 'zod';
 import type { ModelFiles } from './model_files.js';
@@ -139,6 +139,8 @@ export class RobertaResidualOutput extends Module {
     this.dropout = new Dropout(c.hidden_dropout_prob, rng);
   }
   forward(h: Tensor, residual: Tensor): Tensor {
+    // Without dropout the residual is added by the dense layer's kernel as it stores.
+    if (this.dropout.identity) return this.LayerNorm.forward(this.dense.forward(h, { residual }));
     return this.LayerNorm.forward(add(this.dropout.forward(this.dense.forward(h)), residual));
   }
 }
@@ -164,7 +166,7 @@ export class RobertaIntermediate extends Module {
     this.dense = new Linear(c.hidden_size, c.intermediate_size, rng, { std: 0.02 });
   }
   forward(x: Tensor): Tensor {
-    return gelu(this.dense.forward(x));
+    return this.dense.forward(x, { activation: 'gelu' });
   }
 }
 

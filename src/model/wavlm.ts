@@ -269,9 +269,10 @@ export class WavLMAttention extends Module {
   /**
    * Self-attention with the gated relative position bias. With attention dropout in training, or
    * when the weights are asked for, the weights are formed (the composed path) and returned
-   * after dropout, averaged over heads [B, T, T], as HF's `attentions`.
+   * after dropout, averaged over heads [B, T, T], as HF's `attentions`. With `residual`, the
+   * output projection's kernel adds it (`residual + out`).
    */
-  forward(x: Tensor, positionBias: Tensor, keyPaddingMask: Tensor | null, outputAttentions = false): { out: Tensor; weights?: Tensor } {
+  forward(x: Tensor, positionBias: Tensor, keyPaddingMask: Tensor | null, outputAttentions = false, residual?: Tensor): { out: Tensor; weights?: Tensor } {
     const [B, T, D] = x.shape as [number, number, number];
     const H = this.c.num_attention_heads;
     const heads = (t: Tensor): Tensor => permute(t.reshape([B, T, H, D / H]), [0, 2, 1, 3]);
@@ -292,7 +293,7 @@ export class WavLMAttention extends Module {
     } else {
       a = attention(q, k, v, { bias, keyPaddingMask });
     }
-    return { out: this.out_proj.forward(permute(a, [0, 2, 1, 3]).reshape([B, T, D])), weights };
+    return { out: this.out_proj.forward(permute(a, [0, 2, 1, 3]).reshape([B, T, D]), { residual }), weights };
   }
 }
 
@@ -316,8 +317,12 @@ export class WavLMFeedForward extends Module {
     this.output_dense = new Linear(c.intermediate_size, c.hidden_size, rng);
     this.output_dropout = new Dropout(c.hidden_dropout, rng);
   }
-  forward(x: Tensor): Tensor {
-    return this.output_dropout.forward(this.output_dense.forward(this.intermediate_dropout.forward(gelu(this.intermediate_dense.forward(x)))));
+  /** The block's output; with `residual`, `residual + output` (added in the output kernel when dropout is off). */
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    const h = this.intermediate_dropout.forward(this.intermediate_dense.forward(x, { activation: 'gelu' }));
+    if (residual && this.output_dropout.identity) return this.output_dense.forward(h, { residual });
+    const y = this.output_dropout.forward(this.output_dense.forward(h));
+    return residual ? add(residual, y) : y;
   }
 }
 
@@ -338,13 +343,16 @@ export class WavLMEncoderLayer extends Module {
   }
   forward(x: Tensor, bias: Tensor, mask: Tensor | null, outputAttentions = false): { out: Tensor; weights?: Tensor } {
     if (this.c.do_stable_layer_norm) {
-      const a = this.attention.forward(this.layer_norm.forward(x), bias, mask, outputAttentions);
-      const h = add(x, this.dropout.forward(a.out));
-      return { out: add(h, this.feed_forward.forward(this.final_layer_norm.forward(h))), weights: a.weights };
+      // Without dropout, residuals are added by the projections' kernels as they store.
+      const fuse = this.dropout.identity;
+      const a = this.attention.forward(this.layer_norm.forward(x), bias, mask, outputAttentions, fuse ? x : undefined);
+      const h = fuse ? a.out : add(x, this.dropout.forward(a.out));
+      return { out: this.feed_forward.forward(this.final_layer_norm.forward(h), h), weights: a.weights };
     }
-    const a = this.attention.forward(x, bias, mask, outputAttentions);
-    const h = this.layer_norm.forward(add(x, this.dropout.forward(a.out)));
-    return { out: this.final_layer_norm.forward(add(h, this.feed_forward.forward(h))), weights: a.weights };
+    const fuse = this.dropout.identity;
+    const a = this.attention.forward(x, bias, mask, outputAttentions, fuse ? x : undefined);
+    const h = this.layer_norm.forward(fuse ? a.out : add(x, this.dropout.forward(a.out)));
+    return { out: this.final_layer_norm.forward(this.feed_forward.forward(h, h)), weights: a.weights };
   }
 }
 

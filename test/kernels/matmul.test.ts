@@ -2,8 +2,8 @@
 // awkward sizes; gradients against finite differences of the float64 reference.
 import { describe, it, afterEach, expect } from 'vitest';
 import * as ops from '../../src/kernels/index.js';
-import { checkOp, randArray } from '../helpers.js';
-import { matmul2 } from '../reference.js';
+import { checkOp, randArray, expectClose } from '../helpers.js';
+import { matmul2, erf } from '../reference.js';
 import { deviceInfo } from '../../src/tensor/device.js';
 
 afterEach(() => ops.forceVariant('matmul', null));
@@ -65,6 +65,31 @@ for (const variant of ['tiled', 'subgroup', 'naive'] as const) {
       await checkOp(`${variant} bias 3d`, ([a, b, bias]) => ops.matmul(a!, b!, { bias }), ([a, b, bias]) => withBias(batchedRef(a!, b!, B, true, true, M, N, K, false, false), bias!, N),
         [{ data: randArray(B * M * K, 1), shape: [B, M, K] }, { data: randArray(B * K * N, 2), shape: [B, K, N] }, { data: randArray(N, 3), shape: [N] }], { atol: 2e-5 });
     });
+    it(`matmul ${variant}: the epilogue's residual (with gradients) and GELU (fused without gradients, composed with them) equal the separate ops`, async () => {
+      if (variant === 'subgroup' && !deviceInfo().hasSubgroups) return expect(deviceInfo().hasSubgroups).toBe(false);
+      const { noGrad, fromArray } = await import('../../src/tensor/tensor.js');
+      const { dispatches } = await import('../../src/tensor/runtime.js');
+      const geluRef = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
+      for (const [M, N, K, tb] of [[7, 5, 3, true], [33, 36, 20, false]] as Array<[number, number, number, boolean]>) {
+        const ref = (a: Float64Array, b: Float64Array, bias: Float64Array, r: Float64Array, act: boolean): Float64Array =>
+          matmul2(a, b, M, N, K, false, tb).map((v, i) => (act ? geluRef(v + bias[i % N]!) : v + bias[i % N]!) + r[i]!);
+        const inputs = [
+          { data: randArray(M * K, M + K), shape: [M, K] }, { data: randArray(K * N, K + N + 1), shape: tb ? [N, K] : [K, N] },
+          { data: randArray(N, N + 2), shape: [N] }, { data: randArray(M * N, 5, -2, 2), shape: [M, N] },
+        ];
+        ops.forceVariant('matmul', variant);
+        await checkOp(`${variant} residual ${M}x${N}x${K}`, ([a, b, bias, r]) => ops.matmul(a!, b!, { transB: tb, bias, residual: r }),
+          ([a, b, bias, r]) => ref(a!, b!, bias!, r!, false), inputs, { atol: 2e-5 });
+        await checkOp(`${variant} gelu+residual with gradients ${M}x${N}x${K}`, ([a, b, bias, r]) => ops.matmul(a!, b!, { transB: tb, bias, residual: r, activation: 'gelu' }),
+          ([a, b, bias, r]) => ref(a!, b!, bias!, r!, true), inputs, { atol: 2e-5 });
+        // Without gradients: one dispatch, the same values.
+        const [a, b, bias, r] = inputs.map((i) => fromArray(i.data, i.shape));
+        const d0 = dispatches();
+        const y = noGrad(() => ops.matmul(a!, b!, { transB: tb, bias, residual: r, activation: 'gelu' }));
+        expect(dispatches() - d0).toBe(1);
+        expectClose(await y.toArray(), ref(...(inputs.map((i) => Float64Array.from(i.data)) as [Float64Array, Float64Array, Float64Array, Float64Array]), true), 2e-5, 1e-4, `${variant} fused gelu`);
+      }
+    });
   });
 }
 
@@ -73,6 +98,7 @@ describe('matmul errors', () => {
     const { fromArray } = await import('../../src/tensor/tensor.js');
     expect(() => ops.matmul(fromArray(new Float32Array(6), [2, 3]), fromArray(new Float32Array(8), [4, 2]))).toThrow(/\[2, 3\] · \[4, 2\]/);
     expect(() => ops.matmul(fromArray(new Float32Array(6), [2, 3]), fromArray(new Float32Array(6), [3, 2]), { bias: fromArray(new Float32Array(3), [3]) })).toThrow(/matmul: bias must be \[2\] \(one value per output column\), got \[3\]/);
+    expect(() => ops.matmul(fromArray(new Float32Array(6), [2, 3]), fromArray(new Float32Array(6), [3, 2]), { residual: fromArray(new Float32Array(2), [1, 2]) })).toThrow(/matmul: residual must have the result's shape \[2, 2\], got \[1, 2\]/);
   });
 });
 
