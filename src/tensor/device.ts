@@ -98,7 +98,7 @@ export async function initDevice(): Promise<Held> {
   pending = (async () => {
     // A device opened again in this process starts new adapter threads, which inherit this
     // thread's priority: raise it back first (where allowed) so they do not start at nice 19.
-    if (threadPriority === 'lowered') await setThreadPriority(0, 'normal');
+    const raised = await restoreThreadPriority();
     const gpu = await gpuEntry();
     let adapter: GPUAdapter | null = null;
     try {
@@ -140,7 +140,7 @@ export async function initDevice(): Promise<Held> {
       limits: device.limits,
       yieldingWaits: false,
     };
-    if (info.isCpu && threadPriority === 'normal') info.yieldingWaits = await lowerWaitingThread();
+    if (info.isCpu && raised) info.yieldingWaits = await lowerWaitingThread();
     held = { gpu, device, info };
     return held;
   })();
@@ -166,20 +166,40 @@ export async function initDevice(): Promise<Held> {
  */
 async function lowerWaitingThread(): Promise<boolean> {
   if (!isNode || envVar('CRAB_NO_NICE') === '1' || (globalThis as { process?: { platform?: string } }).process?.platform !== 'linux') return false;
-  return setThreadPriority(19, 'lowered');
-}
-
-/** This thread's priority: as started, lowered by {@link lowerWaitingThread}, or stuck lowered (raising it back was refused). */
-let threadPriority: 'normal' | 'lowered' | 'stuck' = 'normal';
-
-async function setThreadPriority(nice: number, then: 'normal' | 'lowered'): Promise<boolean> {
   try {
-    (await import('node:os')).setPriority(nice);
-    threadPriority = then;
+    const os = await import('node:os');
+    const st = priorityState(os.getPriority());
+    os.setPriority(19);
+    st.lowered = true;
     return true;
   } catch {
-    if (then === 'normal') threadPriority = 'stuck'; // waits go back to sleeping first
     return false;
+  }
+}
+
+/**
+ * The thread's priority before crab lowered it, kept on `globalThis` rather than in this module:
+ * a module loaded again in the same process (a test runner isolating files) must still know the
+ * thread was lowered.
+ */
+function priorityState(current: number): { base: number; lowered: boolean } {
+  const g = globalThis as { [k: symbol]: { base: number; lowered: boolean } | undefined };
+  const key = Symbol.for('crab-ser.thread-priority');
+  return (g[key] ??= { base: current, lowered: false });
+}
+
+/** Before a device opens: puts a lowered thread back to its priority; false where that is refused. */
+async function restoreThreadPriority(): Promise<boolean> {
+  if (!isNode) return true;
+  const os = await import('node:os');
+  const st = priorityState(os.getPriority());
+  if (!st.lowered) return true;
+  try {
+    os.setPriority(st.base);
+    st.lowered = false;
+    return true;
+  } catch {
+    return false; // still at nice 19, and so would the new workers be: waits sleep first instead
   }
 }
 
