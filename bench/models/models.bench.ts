@@ -34,7 +34,7 @@ function torchPython(): string | null {
   return null;
 }
 
-function torchPeer(args: string[]): { forward_ms: number; train_ms: number; threads: number; torch: string } | null {
+function torchPeer(args: string[]): { forward_ms: number; train_ms: number; threads: number; torch: string; saved_bytes: number } | null {
   const py = torchPython();
   const script = [join(here, 'peers', 'torch_models.py'), join(here, '..', 'bench', 'peers', 'torch_models.py'), 'bench/peers/torch_models.py'].find(existsSync);
   if (!py || !script) return null;
@@ -94,8 +94,14 @@ async function measure(rows: Row[], workload: string, units: number, unit: strin
   const gpuNote = (ms: number | undefined): string => (ms === undefined ? '' : `, GPU time ${(ms / 1000).toFixed(1)} s (${(units / (ms / 1000)).toFixed(2)} ${unit}/s)`);
   console.error(`  ${workload} forward: ${(f / 1000).toFixed(1)} s (${(units / (f / 1000)).toFixed(2)} ${unit}/s)${gpuNote(fGpu)}, peak ${(fPeak / 2 ** 20).toFixed(0)} MiB`);
   resetPeak();
+  // Bytes the tape holds for the backward once the forward is done (activation memory).
+  let held = 0;
   const train = async (): Promise<void> => {
-    tidy(() => backward(mean(square(fwd()))));
+    tidy(() => {
+      const loss = mean(square(fwd()));
+      held = memoryStats().liveBytes - base;
+      backward(loss);
+    });
     await sync();
     for (const p of model.parameters()) {
       p.grad?.dispose();
@@ -105,9 +111,9 @@ async function measure(rows: Row[], workload: string, units: number, unit: strin
   const t = await time(train, reps, 1);
   const tPeak = memoryStats().peakBytes - base;
   const tGpu = await gpuTime(train, `${workload} forward+backward, per kernel stem`);
-  console.error(`  ${workload} forward+backward: ${(t / 1000).toFixed(1)} s (${(units / (t / 1000)).toFixed(2)} ${unit}/s)${gpuNote(tGpu)}, peak ${(tPeak / 2 ** 20).toFixed(0)} MiB`);
+  console.error(`  ${workload} forward+backward: ${(t / 1000).toFixed(1)} s (${(units / (t / 1000)).toFixed(2)} ${unit}/s)${gpuNote(tGpu)}, peak ${(tPeak / 2 ** 20).toFixed(0)} MiB, held for the backward ${(held / 2 ** 20).toFixed(0)} MiB`);
   rows.push({ workload: `${workload} forward`, impl: 'crab', ms: f, gpuMs: fGpu, rate: units / (f / 1000), unit: `${unit}/s`, note: `peak ${(fPeak / 2 ** 20).toFixed(0)} MiB${gpuNote(fGpu)}` });
-  rows.push({ workload: `${workload} forward+backward`, impl: 'crab', ms: t, gpuMs: tGpu, rate: units / (t / 1000), unit: `${unit}/s`, note: `peak ${(tPeak / 2 ** 20).toFixed(0)} MiB${gpuNote(tGpu)}` });
+  rows.push({ workload: `${workload} forward+backward`, impl: 'crab', ms: t, gpuMs: tGpu, rate: units / (t / 1000), unit: `${unit}/s`, note: `peak ${(tPeak / 2 ** 20).toFixed(0)} MiB, activations held for the backward ${(held / 2 ** 20).toFixed(0)} MiB${gpuNote(tGpu)}` });
 }
 
 export async function benchRoberta(opts: { quick?: boolean } = {}): Promise<void> {
@@ -121,7 +127,7 @@ export async function benchRoberta(opts: { quick?: boolean } = {}): Promise<void
   const peer = torchPeer(['roberta', String(B), String(T)]);
   if (peer) {
     rows.push({ workload: `${w} forward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.forward_ms, rate: (B * T) / (peer.forward_ms / 1000), unit: 'tokens/s' });
-    rows.push({ workload: `${w} forward+backward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.train_ms, rate: (B * T) / (peer.train_ms / 1000), unit: 'tokens/s' });
+    rows.push({ workload: `${w} forward+backward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.train_ms, rate: (B * T) / (peer.train_ms / 1000), unit: 'tokens/s', note: `activations saved for the backward ${(peer.saved_bytes / 2 ** 20).toFixed(0)} MiB` });
   }
   report('roberta', rows, { adapter: deviceInfo().name });
 }
@@ -138,7 +144,7 @@ export async function benchWavlm(opts: { quick?: boolean; clips?: number; second
   const peer = torchPeer(['wavlm', String(B), String(seconds)]);
   if (peer) {
     rows.push({ workload: `${w} forward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.forward_ms, rate: (B * seconds) / (peer.forward_ms / 1000), unit: 'audio s/s' });
-    rows.push({ workload: `${w} forward+backward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.train_ms, rate: (B * seconds) / (peer.train_ms / 1000), unit: 'audio s/s' });
+    rows.push({ workload: `${w} forward+backward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.train_ms, rate: (B * seconds) / (peer.train_ms / 1000), unit: 'audio s/s', note: `activations saved for the backward ${(peer.saved_bytes / 2 ** 20).toFixed(0)} MiB` });
   }
   report('wavlm', rows, { adapter: deviceInfo().name });
 }

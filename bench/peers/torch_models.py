@@ -1,6 +1,8 @@
 """PyTorch CPU peer for `npm run bench -- roberta|wavlm`: the same shapes built from torch.nn.
 
-Prints one JSON line: {"forward_ms": ..., "train_ms": ..., "threads": ...}.
+Prints one JSON line: {"forward_ms": ..., "train_ms": ..., "threads": ..., "saved_bytes": ...}, where
+saved_bytes is what autograd keeps for the backward after the forward (the storages of every
+tensor saved for backward, each counted once, parameters excluded): the activation memory.
 usage: python3 torch_models.py roberta B T | wavlm B SECONDS
 """
 import json, os, sys, time
@@ -49,4 +51,17 @@ def train_step():
     for p in params: p.grad = None
     run().square().mean().backward()
 tr = timed(train_step)
-print(json.dumps({'forward_ms': fwd, 'train_ms': tr, 'threads': torch.get_num_threads(), 'torch': torch.__version__}))
+
+def saved_bytes():
+    storages = {}
+    def pack(t):
+        st = t.storage()
+        storages[st.data_ptr()] = st.nbytes()
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = run().square().mean()
+    weights = {p.storage().data_ptr() for p in params}
+    del loss
+    return sum(n for ptr, n in storages.items() if ptr not in weights)
+
+print(json.dumps({'forward_ms': fwd, 'train_ms': tr, 'threads': torch.get_num_threads(), 'torch': torch.__version__, 'saved_bytes': saved_bytes()}))
