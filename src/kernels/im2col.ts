@@ -66,13 +66,16 @@ export function conv1d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv1dOptio
   const cols = im2col(x, K, stride, padding, groups);
   const wg = w.reshape([groups, Cout / groups, Cg * K]);
   const yg = matmul(wg, cols); // [G, Cout/G, B·Tout]
-  const y = permute(yg.reshape([Cout, B, Tout]), [1, 0, 2]);
-  if (!y.requiresGrad) {
-    cols.dispose();
-    yg.dispose();
-  }
+  const view = yg.reshape([Cout, B, Tout]);
+  const y = permute(view, [1, 0, 2]);
+  // Freed now rather than at the end of the step: no backward reads the product or the permuted
+  // copy (matmul's needs its inputs, permute's and add's no data). The columns stay while a
+  // gradient will need them (dW = dY·colsᵀ).
+  view.dispose();
+  yg.dispose();
+  if (!y.requiresGrad) cols.dispose();
   if (!b) return y;
   const out = add(y, b.reshape([Cout, 1]));
-  if (!out.requiresGrad) y.dispose();
+  y.dispose();
   return out;
 }

@@ -135,7 +135,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const a2 = a.reshape([numel(aBatchShape) * M, K]);
     const b2 = bBatchShape.length ? b.reshape([b.shape.at(-2)!, b.shape.at(-1)!]) : b;
     const c2 = matmul(a2, b2, { ...opts, residual: residual?.reshape([numel(aBatchShape) * M, N]) });
-    return c2.reshape([...aBatchShape, M, N]);
+    const c = c2.reshape([...aBatchShape, M, N]);
+    c2.dispose(); // the view keeps the buffer; the caller may free the product as soon as it is done with it
+    return c;
   }
   // On CPU adapters a large problem whose K or N is not a multiple of 4 would fall to the naive
   // kernel; zero-padding K and N to multiples of 4 (zeros add nothing) lets the subgroup kernel
@@ -149,7 +151,13 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const a2 = padAt(a, ta ? -2 : -1, padK);
     const b2 = padAt(padAt(b, tb ? -1 : -2, padK), tb ? -2 : -1, padN);
     const c2 = matmul(a2, b2, { ...opts, bias: bias && padAt(bias, -1, padN), residual: residual && padAt(residual, -1, padN) });
-    return padN ? narrow(c2, -1, 0, N) : c2;
+    if (!padN) return c2;
+    // The padded product and, without gradients, the padded operands are this call's own:
+    // nothing reads them once the columns are sliced off.
+    const c = narrow(c2, -1, 0, N);
+    c2.dispose();
+    if (!c.requiresGrad) for (const [t, orig] of [[a2, a], [b2, b]] as const) if (t !== orig) t.dispose();
+    return c;
   }
   const batchShape = broadcastShapes('matmul', aBatchShape, bBatchShape);
   const batch = numel(batchShape);

@@ -7,7 +7,7 @@
  */
 import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
 import { add, permute, attention, attentionWeights, matmul } from '../kernels/index.js';
-import { Module, Linear, LayerNorm, Embedding, Dropout } from './module.js';
+import { Module, Linear, LayerNorm, Embedding, Dropout, splitHeads } from './module.js';
 import { z } from 'zod';
 import type { ModelFiles } from './model_files.js';
 import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
@@ -112,8 +112,7 @@ export class RobertaSelfAttention extends Module {
   forward(x: Tensor, keyPaddingMask: Tensor | null, outputAttentions = false): { out: Tensor; weights?: Tensor } {
     const [B, T, D] = x.shape as [number, number, number];
     const H = this.c.num_attention_heads;
-    const heads = (t: Tensor): Tensor => permute(t.reshape([B, T, H, D / H]), [0, 2, 1, 3]);
-    const [q, k, v] = [heads(this.query.forward(x)), heads(this.key.forward(x)), heads(this.value.forward(x))];
+    const [q, k, v] = [splitHeads(this.query.forward(x), H), splitHeads(this.key.forward(x), H), splitHeads(this.value.forward(x), H)];
     let a: Tensor;
     let weights: Tensor | undefined;
     if (outputAttentions || (this.training && this.dropout.p > 0)) {

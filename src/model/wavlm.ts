@@ -15,7 +15,7 @@ import {
   add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, groupNorm, layerNorm, permute, narrow, transpose, attention,
   embedding, affine, where, concat, attentionWeights, matmul, mean,
 } from '../kernels/index.js';
-import { Module, Linear, LayerNorm, Dropout, param, uniformInit, givenMask } from './module.js';
+import { Module, Linear, LayerNorm, Dropout, param, uniformInit, givenMask, splitHeads } from './module.js';
 import { z } from 'zod';
 import type { ModelFiles } from './model_files.js';
 import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
@@ -283,7 +283,7 @@ export class WavLMAttention extends Module {
     const gb = narrow(gates, 3, 1, 1);
     const gate = affine(mul(ga, affine(mul(gb, this.gru_rel_pos_const), 1, -1)), 1, 2);
     const bias = mul(gate, positionBias); // [B,H,T,T]
-    const [q, k, v] = [heads(this.q_proj.forward(x)), heads(this.k_proj.forward(x)), heads(this.v_proj.forward(x))];
+    const [q, k, v] = [splitHeads(this.q_proj.forward(x), H), splitHeads(this.k_proj.forward(x), H), splitHeads(this.v_proj.forward(x), H)];
     let a: Tensor;
     let weights: Tensor | undefined;
     if (outputAttentions || (this.training && this.dropout.p > 0)) {
