@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromArray, tidy, noGrad, Rng, Tensor } from '../../src/tensor/tensor.js';
-import { sync, profileKernels, kernelProfile, transferStats } from '../../src/tensor/runtime.js';
+import { sync, profileKernels, kernelProfile, scopeProfile, transferStats } from '../../src/tensor/runtime.js';
 import { memoryStats, resetPeak } from '../../src/tensor/pool.js';
 import { deviceInfo } from '../../src/tensor/device.js';
 import { mean, square, backward } from '../../src/kernels/index.js';
@@ -54,14 +54,28 @@ function torchPeer(args: string[]): { forward_ms: number; train_ms: number; thre
 async function gpuTime(fn: () => Promise<void>, what = ''): Promise<number | undefined> {
   if (!profileKernels(true)) return undefined;
   kernelProfile(true);
+  scopeProfile(true);
   const t0 = transferStats();
   await fn();
   profileKernels(false);
   const t1 = transferStats();
   const prof = kernelProfile(true);
+  const scopes = scopeProfile(true);
   const total = [...prof.values()].reduce((s, e) => s + e.ms, 0);
-  if (what) printProfile(what, prof, total, { uploads: t1.uploads - t0.uploads, uploadBytes: t1.uploadBytes - t0.uploadBytes, reads: t1.reads - t0.reads, readBytes: t1.readBytes - t0.readBytes });
+  if (what) {
+    printProfile(what, prof, total, { uploads: t1.uploads - t0.uploads, uploadBytes: t1.uploadBytes - t0.uploadBytes, reads: t1.reads - t0.reads, readBytes: t1.readBytes - t0.readBytes });
+    printScopes(scopes, total);
+  }
   return total;
+}
+
+/** GPU time and dispatches per model part (the scopes the models mark: embeddings, each layer, …), forward and backward. */
+function printScopes(scopes: Map<string, { count: number; ms: number }>, total: number): void {
+  const key = (s: string): string => s.replace(/\d+/g, (d) => d.padStart(4, '0'));
+  console.error('      per part (GPU ms, dispatches):');
+  for (const [scope, e] of [...scopes].sort((a, b) => key(a[0]).localeCompare(key(b[0])))) {
+    console.error(`        ${(scope || '(outside the model: loss, seeds)').padEnd(44)} ${e.ms.toFixed(0).padStart(7)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${String(e.count).padStart(5)}`);
+  }
 }
 
 /** GPU time per kernel stem (entries folded into their stem), dispatches, and host↔GPU transfers of one step. */

@@ -8,6 +8,7 @@
 import { Tensor, Rng, fromArray } from '../tensor/tensor.js';
 import { add, permute, attention, attentionWeights, matmul } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Embedding, Dropout, splitHeads } from './module.js';
+import { profileScope } from '../tensor/runtime.js';
 import { z } from 'zod';
 import type { ModelFiles } from './model_files.js';
 import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
@@ -197,8 +198,8 @@ export class RobertaEncoder extends Module {
     let h = hiddenStates;
     const all = outputHiddenStates ? [h] : undefined;
     const attentions = outputAttentions ? [] as Tensor[] : undefined;
-    for (const layer of this.layer) {
-      const r = layer.forward(h, pad, outputAttentions);
+    for (const [i, layer] of this.layer.entries()) {
+      const r = profileScope(`encoder.layer.${i}`, () => layer.forward(h, pad, outputAttentions));
       h = r.out;
       attentions?.push(r.weights!);
       all?.push(h);
@@ -233,6 +234,6 @@ export class RobertaModel extends Module {
   forward(ids: Tensor, attentionMask?: ArrayLike<number>, outputHiddenStates = false, outputAttentions = false): EncoderOutput {
     const [B, T] = ids.shape as [number, number];
     const pad = attentionMask ? fromArray(Float32Array.from(attentionMask, (m) => (m ? 0 : 1)), [B, T]) : null;
-    return this.encoder.forward(this.embeddings.forward(ids), pad, outputHiddenStates, outputAttentions);
+    return this.encoder.forward(profileScope('embeddings', () => this.embeddings.forward(ids)), pad, outputHiddenStates, outputAttentions);
   }
 }

@@ -16,6 +16,7 @@ import {
   embedding, affine, where, concat, attentionWeights, matmul, mean,
 } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Dropout, param, uniformInit, givenMask, splitHeads } from './module.js';
+import { profileScope } from '../tensor/runtime.js';
 import { z } from 'zod';
 import type { ModelFiles } from './model_files.js';
 import { readConfig, count, rate, activation, headsDivideHidden } from './config.js';
@@ -381,7 +382,7 @@ export class WavLMEncoder extends Module {
     const T = hiddenStates.shape[1]!;
     let h = valid ? mul(hiddenStates, valid) : hiddenStates;
     const pad = valid ? affine(valid.reshape(valid.shape.slice(0, 2)), -1, 1) : null;
-    h = add(h, this.pos_conv_embed.forward(h));
+    h = add(h, profileScope('encoder.pos_conv_embed', () => this.pos_conv_embed.forward(h)));
     if (!c.do_stable_layer_norm) h = this.layer_norm.forward(h);
     h = this.dropout.forward(h);
     const all = outputHiddenStates ? [h] : undefined;
@@ -393,7 +394,7 @@ export class WavLMEncoder extends Module {
       ? givenMask(this.site('layerdrop'), [L]) ?? Float32Array.from(this.layers, (_, i) => (i > 0 && this._rng.next() < c.layerdrop ? 0 : 1)) : null;
     this.layers.forEach((layer, i) => {
       if (!runs || runs[i]) {
-        const r = layer.forward(h, bias, pad, outputAttentions);
+        const r = profileScope(`encoder.layers.${i}`, () => layer.forward(h, bias, pad, outputAttentions));
         h = r.out;
         attentions?.push(r.weights!);
       } else {
@@ -474,10 +475,10 @@ export class WavLMModel extends Module {
   forward(wave: Tensor, lengths?: number[], outputHiddenStates = false, outputAttentions = false): WavLMOutput {
     const c = this.config;
     const [B, S] = wave.shape as [number, number];
-    const conv = transpose(this.feature_extractor.forward(wave)); // [B, T, C]
+    const conv = transpose(profileScope('feature_extractor', () => this.feature_extractor.forward(wave))); // [B, T, C]
     const T = conv.shape[1]!;
     const frameLengths = (lengths ?? new Array(B).fill(S)).map((L) => Math.min(T, frameLength(L, c)));
-    let h = this.feature_projection.forward(conv);
+    let h = profileScope('feature_projection', () => this.feature_projection.forward(conv));
     if (this.training && c.apply_spec_augment && c.mask_time_prob > 0) {
       // SpecAugment (HF's `_mask_hidden_states`): masked frames take the learned masked_spec_embed.
       // Spans fall on valid frames only, so masking before the encoder zeroes padding is HF's order.

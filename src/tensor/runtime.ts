@@ -145,6 +145,7 @@ export function dispatch(k: Kernel, l: Launch): void {
     if (pass) pass.end();
     const i = profileLabels.length;
     profileLabels.push(k.entry && k.entry !== 'main' ? `${k.stem}.${k.entry}` : k.stem);
+    profileScopes.push(scope);
     pass = encoder.beginComputePass({ label: 'profiled', timestampWrites: { querySet: querySet!, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
   }
   if (!pass) pass = encoder.beginComputePass({ label: 'batch' });
@@ -269,8 +270,40 @@ export async function sync(): Promise<void> {
 let profiling = false;
 let querySet: GPUQuerySet | null = null;
 let profileLabels: string[] = [];
-const profileReads: Array<{ buffer: GPUBuffer; labels: string[] }> = [];
+let profileScopes: string[] = [];
+const profileReads: Array<{ buffer: GPUBuffer; labels: string[]; scopes: string[] }> = [];
 const profileTotals = new Map<string, { count: number; ms: number }>();
+const scopeTotals = new Map<string, { count: number; ms: number }>();
+
+/** The model part dispatches are attributed to (see {@link profileScope}); '' outside any. */
+let scope = '';
+
+/**
+ * Runs `fn` with its dispatches attributed to `name` (nested scopes join with `/`, e.g.
+ * `encoder.layer.3`), for {@link scopeProfile}. The models mark their layers; the tape records
+ * each op's scope, so the backward of a layer's ops is attributed to `<scope> (backward)`.
+ */
+export function profileScope<T>(name: string, fn: () => T): T {
+  const prev = scope;
+  scope = prev && !name.endsWith(' (backward)') ? `${prev}/${name}` : name;
+  try {
+    return fn();
+  } finally {
+    scope = prev;
+  }
+}
+
+/** The scope dispatches are attributed to now. */
+export function currentScope(): string {
+  return scope;
+}
+
+/** GPU milliseconds and launch counts per scope (see {@link profileScope}) since the last reset; '' holds what ran outside any. */
+export function scopeProfile(reset = false): Map<string, { count: number; ms: number }> {
+  const out = new Map(scopeTotals);
+  if (reset) scopeTotals.clear();
+  return out;
+}
 
 /**
  * Turns per-kernel GPU timing on or off (needs the adapter's `timestamp-query` feature; returns
@@ -300,20 +333,26 @@ function resolveProfile(enc: GPUCommandEncoder): void {
   const read = device.createBuffer({ size: n * 8, usage: 0x0001 /* MAP_READ */ | 0x0008 /* COPY_DST */ });
   enc.resolveQuerySet(querySet!, 0, n, resolved, 0);
   enc.copyBufferToBuffer(resolved, 0, read, 0, n * 8);
-  profileReads.push({ buffer: read, labels: profileLabels });
+  profileReads.push({ buffer: read, labels: profileLabels, scopes: profileScopes });
   profileLabels = [];
+  profileScopes = [];
   queueMicrotask(() => resolved.destroy());
 }
 
 async function readProfiles(): Promise<void> {
-  for (const { buffer, labels } of profileReads.splice(0)) {
+  for (const { buffer, labels, scopes } of profileReads.splice(0)) {
     await buffer.mapAsync(0x0001 /* READ */);
     const t = new BigUint64Array(buffer.getMappedRange());
-    labels.forEach((label, i) => {
-      const e = profileTotals.get(label) ?? { count: 0, ms: 0 };
+    const add = (m: Map<string, { count: number; ms: number }>, key: string, ms: number): void => {
+      const e = m.get(key) ?? { count: 0, ms: 0 };
       e.count++;
-      e.ms += Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
-      profileTotals.set(label, e);
+      e.ms += ms;
+      m.set(key, e);
+    };
+    labels.forEach((label, i) => {
+      const ms = Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
+      add(profileTotals, label, ms);
+      add(scopeTotals, scopes[i]!, ms);
     });
     buffer.unmap();
     buffer.destroy();

@@ -8,7 +8,7 @@
  */
 import { initDevice, gpuDevice, hasDevice } from './device.js';
 import { acquireBuffer, releaseBuffer } from './pool.js';
-import { commandEncoder, flush, hasPending, beforeWait, countUpload, countRead } from './runtime.js';
+import { commandEncoder, flush, hasPending, beforeWait, countUpload, countRead, currentScope, profileScope } from './runtime.js';
 import { numel, fmt } from './shape.js';
 import { Rng } from './rng.js';
 
@@ -30,6 +30,8 @@ export interface GradNode {
   inputs: Tensor[];
   /** Gradient w.r.t. each input (null where an input needs none). */
   backward: (grad: Tensor) => Array<Tensor | null>;
+  /** The profile scope the op ran in; its backward is attributed to `<scope> (backward)`. */
+  scope?: string;
 }
 
 let gradEnabled = true;
@@ -285,7 +287,8 @@ export function isGradEnabled(): boolean {
 export function record(op: string, out: Tensor, inputs: Tensor[], backward: GradNode['backward']): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { op, inputs, backward };
+    const scope = currentScope();
+    out.node = scope ? { op, inputs, backward, scope } : { op, inputs, backward };
   }
   return out;
 }
@@ -361,7 +364,8 @@ export function runBackward(root: Tensor, seed: Tensor | undefined, ops: GradOps
         keep(t.grad);
         continue;
       }
-      const gin = t.node.backward(g);
+      const node = t.node;
+      const gin = node.scope ? profileScope(`${node.scope} (backward)`, () => node.backward(g)) : node.backward(g);
       t.node.inputs.forEach((inp, i) => {
         const gi = gin[i];
         if (!gi || !inp.requiresGrad) {

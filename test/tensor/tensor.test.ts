@@ -139,6 +139,34 @@ describe('tensor', () => {
     expect(kernelProfile().size).toBe(0); // off: nothing recorded
     for (const t of [a, b, c]) t.dispose();
   });
+  it('runtime profiler: dispatches are attributed to the scopes the models mark, and each op\'s backward to its scope with " (backward)"', async () => {
+    const { profileKernels, scopeProfile, profileScope, sync } = await import('../../src/tensor/runtime.js');
+    const { backward } = await import('../../src/kernels/autograd.js');
+    if (!profileKernels(true)) return expect(deviceInfo().hasTimestamps).toBe(false);
+    scopeProfile(true);
+    const w = fromArray(Array.from({ length: 16 * 16 }, (_, i) => ((i % 5) - 2) / 8), [16, 16]);
+    w.requiresGrad = true;
+    const x = fromArray(Array.from({ length: 8 * 16 }, (_, i) => (i % 3) - 1), [8, 16]);
+    const loss = tidy(() => {
+      const y = profileScope('layer.0', () => {
+        const h = ops.matmul(x, w);
+        return profileScope('inner', () => ops.matmul(h, w));
+      });
+      const l = ops.sum(y);
+      backward(l);
+      return l;
+    });
+    await sync();
+    profileKernels(false);
+    const scopes = scopeProfile(true);
+    expect(scopes.get('layer.0')?.count).toBe(1);
+    expect(scopes.get('layer.0/inner')?.count).toBe(1);
+    // Each product's backward under its own scope: x·w needs only dW (x takes no gradient); h·w needs dh and dW.
+    expect(scopes.get('layer.0 (backward)')?.count).toBe(1);
+    expect(scopes.get('layer.0/inner (backward)')?.count).toBe(2);
+    expect(scopes.has('')).toBe(true); // the sum, the seed and its backward ran outside any scope
+    for (const t of [w, x, loss, w.grad!]) t.dispose();
+  });
 });
 
 describe('mlp training', () => {
