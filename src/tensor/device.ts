@@ -62,7 +62,7 @@ export interface DeviceInfo {
   /**
    * True when waits may spin freely: under Node on a CPU adapter, the JS thread was set to the
    * lowest scheduling priority after the adapter's worker threads started (see
-   * {@link lowerWaitingThread}), so Dawn's busy-wait only takes cycles the adapter leaves idle.
+   * `lowerWaitingThread` in device.ts), so Dawn's busy-wait only takes cycles the adapter leaves idle.
    */
   yieldingWaits: boolean;
 }
