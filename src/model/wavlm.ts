@@ -185,7 +185,13 @@ export class WavLMFeatureEncoder extends Module {
       return concat(Array.from({ length: B }, (_, i) => this.forward(narrow(wave, 0, i, 1))), 0);
     }
     let x = wave.reshape([B, 1, S]);
-    for (const l of this.conv_layers) x = l.forward(x);
+    for (const [i, l] of this.conv_layers.entries()) {
+      const y = l.forward(x);
+      // A layer's input is read only by the next layer's im2col, whose backward needs no data:
+      // freed now, not at the end of the step (the largest tensors of the model, 512 × T/5).
+      if (i > 0) x.dispose();
+      x = y;
+    }
     return x;
   }
 }
