@@ -21,13 +21,15 @@ export interface Conv1dOptions {
   groups?: number;
 }
 
-/** Unfolds x [B, Cin, T] into [G, (Cin/G)·K, B·Tout]. */
-export function im2col(x: Tensor, K: number, stride: number, pad: number, groups: number): Tensor {
+/** Unfolds x [B, Cin, T] into [G, (Cin/G)·K, width] (width ≥ B·Tout, default B·Tout; extra columns are 0). */
+export function im2col(x: Tensor, K: number, stride: number, pad: number, groups: number, width?: number): Tensor {
   const [B, Cin, T] = x.shape as [number, number, number];
   const Tout = Math.floor((T + 2 * pad - K) / stride) + 1;
   const Cg = Cin / groups;
-  const cols = new Tensor([groups, Cg * K, B * Tout], 'f32');
-  const params = [B, Cin, T, Tout, K, stride, pad, groups];
+  const W = width ?? B * Tout;
+  if (W < B * Tout) throw new Error(`im2col: width ${W} is less than B·Tout = ${B * Tout}`);
+  const cols = new Tensor([groups, Cg * K, W], 'f32');
+  const params = [B, Cin, T, Tout, K, stride, pad, groups, W];
   launch1d(kernel('im2col'), Cin * K * B * Math.ceil(Tout / 8), [x.buffer, cols.buffer], params, undefined, undefined, 100 * cols.size); // runs of 8 along t
   return record('im2col', cols, [x], (g) => {
     const dx = new Tensor(x.shape, 'f32');
@@ -63,16 +65,22 @@ export function conv1d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv1dOptio
       return b ? add(y, b.reshape([Cout, 1])) : y;
     }
   }
-  const cols = im2col(x, K, stride, padding, groups);
+  // On CPU adapters the subgroup matmul wants N % 4 = 0: the columns come out padded to it, so
+  // the matmul does not copy them again to pad them (the largest tensors of WavLM's conv stack).
+  const BT = B * Tout;
+  const W = deviceInfo().isCpu && BT % 4 ? BT + 4 - (BT % 4) : BT;
+  const cols = im2col(x, K, stride, padding, groups, W);
   const wg = w.reshape([groups, Cout / groups, Cg * K]);
-  const yg = matmul(wg, cols); // [G, Cout/G, B·Tout]
+  const yw = matmul(wg, cols); // [G, Cout/G, W]
+  const yg = W > BT ? narrow(yw, 2, 0, BT) : yw; // [G, Cout/G, B·Tout]
   const view = yg.reshape([Cout, B, Tout]);
   const y = permute(view, [1, 0, 2]);
-  // Freed now rather than at the end of the step: no backward reads the product or the permuted
-  // copy (matmul's needs its inputs, permute's and add's no data). The columns stay while a
-  // gradient will need them (dW = dY·colsᵀ).
+  // Freed now rather than at the end of the step: no backward reads the product, its slice or
+  // the permuted copy (matmul's needs its inputs, narrow's, permute's and add's no data). The
+  // columns stay while a gradient will need them (dW = dY·colsᵀ).
   view.dispose();
   yg.dispose();
+  yw.dispose();
   if (!y.requiresGrad) cols.dispose();
   if (!b) return y;
   const out = add(y, b.reshape([Cout, 1]));
