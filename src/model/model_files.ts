@@ -4,7 +4,7 @@
  * {@link ModelFiles} (or a folder path, under Node), so parsing never depends on the file system.
  * @module
  */
-import { SafetensorsFile, type ByteSource, type AsyncByteSource } from './safetensors_core.js';
+import { SafetensorsFile, overBindingLimit, type ByteSource, type AsyncByteSource } from './safetensors_core.js';
 import { TorchBinFile } from './torchbin.js';
 
 /** What a checkpoint file offers: names, shapes and f32 data. */
@@ -89,7 +89,7 @@ export async function fetchedFiles(where: string, names: string[], open: (name: 
     if (o.maxBinding !== undefined) {
       const big = [...f.entries].filter(([n, e]) => e.end - e.begin > o.maxBinding! && !GATHERED_IN_CHUNKS.test(n));
       if (big.length) {
-        throw new Error(`${joinName(where, name)}: ${big.map(([n, e]) => `${n} [${e.shape.join(', ')}] is ${((e.end - e.begin) / 2 ** 20).toFixed(1)} MiB`).join('; ')}, more than this adapter's largest storage binding (maxStorageBufferBindingSize ${(o.maxBinding / 2 ** 20).toFixed(1)} MiB); nothing of it was downloaded. Use a smaller model, or an adapter with a larger limit.`);
+        throw new Error(`${overBindingLimit(joinName(where, name), big.map(([n, e]) => [n, e.shape, e.end - e.begin]), o.maxBinding)}; nothing of it was downloaded. Use a smaller model, or an adapter with a larger limit.`);
       }
     }
     await f.fetchTensors();

@@ -16,6 +16,16 @@ export function setFileSource(open: (path: string) => ByteSource): void {
   fileSource = open;
 }
 
+/**
+ * The start of every refusal of a tensor too large for one storage binding (the checkpoint
+ * readers' and the model loader's): `where: name [shape] is X MiB; …, more than this adapter's
+ * largest storage binding (…)`; the caller adds what happens next.
+ */
+export function overBindingLimit(where: string, big: Array<[string, readonly number[], number]>, limit: number): string {
+  const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  return `${where}: ${big.map(([n, shape, bytes]) => `${n} [${shape.join(', ')}] is ${mib(bytes)}`).join('; ')}, more than this adapter's largest storage binding (maxStorageBufferBindingSize ${mib(limit)})`;
+}
+
 /** Element types a safetensors file may hold that this reader converts. */
 export type STDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'F64' | 'U8' | 'BOOL';
 const BYTES: Record<STDType, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, F64: 8, U8: 1, BOOL: 1 };

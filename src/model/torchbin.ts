@@ -9,7 +9,7 @@
  * `builtins.getattr` — is refused with an error naming it, before anything runs.
  * @module
  */
-import { halfToFloat, type ByteSource, type AsyncByteSource } from './safetensors_core.js';
+import { halfToFloat, overBindingLimit, type ByteSource, type AsyncByteSource } from './safetensors_core.js';
 
 interface ZipEntry {
   name: string;
@@ -325,7 +325,7 @@ export class TorchBinFile {
     if (o.maxBinding !== undefined) {
       const big = [...tensors].filter(([n, t]) => 4 * t.shape.reduce((a, b) => a * b, 1) > o.maxBinding! && !o.chunked?.test(n));
       if (big.length) {
-        throw new Error(`${path}: ${big.map(([n, t]) => `${n} [${t.shape.join(', ')}] is ${((4 * t.shape.reduce((a, b) => a * b, 1)) / 2 ** 20).toFixed(1)} MiB`).join('; ')}, more than this adapter's largest storage binding (maxStorageBufferBindingSize ${(o.maxBinding / 2 ** 20).toFixed(1)} MiB); no tensor data was downloaded. Use a smaller model, or an adapter with a larger limit.`);
+        throw new Error(`${overBindingLimit(path, big.map(([n, t]) => [n, t.shape, 4 * t.shape.reduce((a, b) => a * b, 1)]), o.maxBinding)}; no tensor data was downloaded. Use a smaller model, or an adapter with a larger limit.`);
       }
     }
     const storages = new Map<string, Uint8Array>();

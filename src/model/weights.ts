@@ -4,7 +4,7 @@
  * shaped tensors are reported together, by name. Tensors are read lazily, one at a time.
  * @module
  */
-import { SafetensorsFile } from './safetensors_core.js';
+import { SafetensorsFile, overBindingLimit } from './safetensors_core.js';
 import { deviceInfo } from '../tensor/device.js';
 import { filesOf, joinName, type ModelFiles, type TensorFile } from './model_files.js';
 import { Embedding, type Module } from './module.js';
@@ -60,11 +60,10 @@ export interface LoadReport {
  * embedding on lavapipe; RoBERTa-large's 196 MiB).
  */
 export function checkBindingLimits(model: Module, what = 'model', limit = deviceInfo().limits.maxStorageBufferBindingSize): void {
-  const bytes = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
   const chunked = new Set([...model.namedModules().values()].filter((m) => m instanceof Embedding).map((m) => (m as Embedding).weight));
   const big = [...model.namedParameters()].filter(([, t]) => t.size * 4 > limit && !chunked.has(t));
   if (big.length) {
-    throw new Error(`${what}: ${big.map(([n, t]) => `${n} [${t.shape.join(', ')}] is ${bytes(t.size * 4)}`).join('; ')}, more than this adapter's largest storage binding (maxStorageBufferBindingSize ${bytes(limit)}). ` +
+    throw new Error(`${overBindingLimit(what, big.map(([n, t]) => [n, t.shape, t.size * 4]), limit)}. ` +
       'Kernels cannot bind it here: use a smaller model (e.g. the base size), or an adapter (browser, GPU) with a larger limit.');
   }
 }
