@@ -8,11 +8,13 @@
 // loading it 8 times is what makes this fast; 16 rows let each B load feed twice the rows
 // (≈ 1.2× faster on 1024×3072×768; 32 rows spilled and ran at 0.7×). ROWS = 8 for M ≤ 8.
 // Entry points: nn (A [M,K], B [K,N]); nt (B stored [N,K], e.g. a Linear weight); tn (A stored [K,M]).
+// lda and ldb are the stored rows' strides (K, N or M for dense operands; larger, or overlapping
+// rows, for a matrix read in place from another layout); multiples of 4 where read as vec4.
 // Epilogue, as C is stored (no second pass over C): C = act(op(A)·op(B) + bias[n]) + R, with
 // BIAS, ACT (0 = none, 1 = GELU) and RESIDUAL (R has C's layout) as overrides.
 // Bindings: 1 = A, 2 = B, 3 = C, 4 = bias [N], 5 = R (any read-only buffer for those turned off).
 enable subgroups;
-struct Params { M: u32, N: u32, K: u32, _p: u32, aBatch: u32, bBatch: u32, cBatch: u32, _q: u32 }
+struct Params { M: u32, N: u32, K: u32, lda: u32, aBatch: u32, bBatch: u32, cBatch: u32, ldb: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A4: array<vec4f>;
 @group(0) @binding(1) var<storage, read> A1: array<f32>;
@@ -70,17 +72,18 @@ fn nn(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
   let N4 = p.N / 4u;
   let col = min(gid.x, N4 - 1u);
   let m0 = wid.y * ROWS;
-  let aBase = (wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u) * p.K) / 4u;
-  let aBase1 = (wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u) * p.K) / 4u;
+  let aBase = (wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u) * p.lda) / 4u;
+  let aBase1 = (wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u) * p.lda) / 4u;
   let bBase = wid.z * p.bBatch / 4u + col;
+  let ldb4 = p.ldb / 4u;
   var s: Acc;
   var s1: Acc;
   for (var k = 0u; k < p.K; k += 4u) {
-    let b = bBase + k * N4;
+    let b = bBase + k * ldb4;
     let b0 = B4[b];
-    let b1 = B4[b + N4];
-    let b2 = B4[b + 2u * N4];
-    let b3 = B4[b + 3u * N4];
+    let b1 = B4[b + ldb4];
+    let b2 = B4[b + 2u * ldb4];
+    let b3 = B4[b + 3u * ldb4];
     s = step(s, A4[aBase + k / 4u], b0, b1, b2, b3);
     if (ROWS == 16u) { s1 = step(s1, A4[aBase1 + k / 4u], b0, b1, b2, b3); }
   }
@@ -94,18 +97,19 @@ fn nt(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
   let N4 = p.N / 4u;
   let col = min(gid.x, N4 - 1u);
   let m0 = wid.y * ROWS;
-  let aBase = (wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u) * p.K) / 4u;
-  let aBase1 = (wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u) * p.K) / 4u;
+  let aBase = (wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u) * p.lda) / 4u;
+  let aBase1 = (wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u) * p.lda) / 4u;
   let K4 = p.K / 4u;
+  let ldb4 = p.ldb / 4u;
   // Rows n0..n0+3 of the [N,K] operand; the 4×4 block is transposed in registers.
-  let bBase = wid.z * p.bBatch / 4u + col * 4u * K4;
+  let bBase = wid.z * p.bBatch / 4u + col * 4u * ldb4;
   var s: Acc;
   var s1: Acc;
   for (var k4 = 0u; k4 < K4; k4++) {
     let w0 = B4[bBase + k4];
-    let w1 = B4[bBase + K4 + k4];
-    let w2 = B4[bBase + 2u * K4 + k4];
-    let w3 = B4[bBase + 3u * K4 + k4];
+    let w1 = B4[bBase + ldb4 + k4];
+    let w2 = B4[bBase + 2u * ldb4 + k4];
+    let w3 = B4[bBase + 3u * ldb4 + k4];
     let b0 = vec4f(w0.x, w1.x, w2.x, w3.x);
     let b1 = vec4f(w0.y, w1.y, w2.y, w3.y);
     let b2 = vec4f(w0.z, w1.z, w2.z, w3.z);
@@ -126,17 +130,19 @@ fn tn(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
   let aBase = wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u);      // A stored [K, M]
   let aBase1 = wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u);
   let bBase = wid.z * p.bBatch / 4u + col;
+  let ldb4 = p.ldb / 4u;
+  let lda = p.lda;
   var s: Acc;
   var s1: Acc;
   for (var k = 0u; k < p.K; k += 4u) {
-    let b = bBase + k * N4;
+    let b = bBase + k * ldb4;
     let b0 = B4[b];
-    let b1 = B4[b + N4];
-    let b2 = B4[b + 2u * N4];
-    let b3 = B4[b + 3u * N4];
-    s = step(s, vec4f(A1[aBase + k * p.M], A1[aBase + (k + 1u) * p.M], A1[aBase + (k + 2u) * p.M], A1[aBase + (k + 3u) * p.M]), b0, b1, b2, b3);
+    let b1 = B4[b + ldb4];
+    let b2 = B4[b + 2u * ldb4];
+    let b3 = B4[b + 3u * ldb4];
+    s = step(s, vec4f(A1[aBase + k * lda], A1[aBase + (k + 1u) * lda], A1[aBase + (k + 2u) * lda], A1[aBase + (k + 3u) * lda]), b0, b1, b2, b3);
     if (ROWS == 16u) {
-      s1 = step(s1, vec4f(A1[aBase1 + k * p.M], A1[aBase1 + (k + 1u) * p.M], A1[aBase1 + (k + 2u) * p.M], A1[aBase1 + (k + 3u) * p.M]), b0, b1, b2, b3);
+      s1 = step(s1, vec4f(A1[aBase1 + k * lda], A1[aBase1 + (k + 1u) * lda], A1[aBase1 + (k + 2u) * lda], A1[aBase1 + (k + 3u) * lda]), b0, b1, b2, b3);
     }
   }
   store(s, wid.z, m0, gid.x);

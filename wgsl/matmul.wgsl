@@ -1,6 +1,7 @@
 // matmul (portable tiled variant): C[z] = op(A[z]) · op(B[z]) for z in the batch.
 //   op(A) is A (stored [M,K]) or Aᵀ (TA: stored [K,M]); op(B) is B ([K,N]) or Bᵀ (TB: [N,K]),
-//   so transposed operands are read in place, never copied. Batch strides may be 0 (broadcast).
+//   so transposed operands are read in place, never copied. Batch strides may be 0 (broadcast);
+//   lda and ldb are the stored rows' strides (K, N or M for dense operands).
 // Thread mapping: a 64×64 tile of C per workgroup of 16×16 invocations, each holding a 4×4
 // register block; A and B tiles of depth 16 are staged in workgroup memory. This is what wins
 // on real GPUs; on lavapipe workgroup memory and barriers are slow and matmul.subgroup.wgsl wins.
@@ -8,7 +9,7 @@
 // stored: C = act(op(A)·op(B) + bias[n]) + R (BIAS, ACT 0 = none / 1 = GELU, RESIDUAL; R has
 // C's layout). Bindings: 1 = A, 2 = B, 3 = C, 4 = bias [N], 5 = R (any read-only buffer for
 // those turned off).
-struct Params { M: u32, N: u32, K: u32, _p: u32, aBatch: u32, bBatch: u32, cBatch: u32, _q: u32 }
+struct Params { M: u32, N: u32, K: u32, lda: u32, aBatch: u32, bBatch: u32, cBatch: u32, ldb: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
@@ -29,13 +30,13 @@ var<workgroup> Bs: array<f32, 1024>;   // [DEPTH][TILE]
 
 fn loadA(base: u32, m: u32, k: u32) -> f32 {
   if (m >= p.M || k >= p.K) { return 0.0; }
-  if (TA) { return A[base + k * p.M + m]; }
-  return A[base + m * p.K + k];
+  if (TA) { return A[base + k * p.lda + m]; }
+  return A[base + m * p.lda + k];
 }
 fn loadB(base: u32, k: u32, n: u32) -> f32 {
   if (n >= p.N || k >= p.K) { return 0.0; }
-  if (TB) { return B[base + n * p.K + k]; }
-  return B[base + k * p.N + n];
+  if (TB) { return B[base + n * p.ldb + k]; }
+  return B[base + k * p.ldb + n];
 }
 
 @compute @workgroup_size(16, 16)

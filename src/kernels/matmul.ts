@@ -53,14 +53,19 @@ interface Epilogue {
 export type MatmulVariant = VariantName<'matmul'>;
 
 /** The variant for a problem on this adapter (the registry's rule, or the forced variant). */
-export function matmulVariant(M: number, N: number, K: number, transA: boolean, transB: boolean): MatmulVariant {
-  return chooseVariant('matmul', { M, N, K, transA, transB });
+export function matmulVariant(M: number, N: number, K: number, transA: boolean, transB: boolean, aligned = true): MatmulVariant {
+  return chooseVariant('matmul', { M, N, K, transA, transB, aligned });
 }
 
-/** Launches one (batched) product into `c`, with its epilogue; shapes already checked. */
-function launch(a: Tensor, b: Tensor, c: Tensor, epi: Epilogue, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, aBatch: number, bBatch: number): void {
-  const params = [M, N, K, 0, aBatch, bBatch, M * N, 0];
-  const variant = matmulVariant(M, N, K, ta, tb);
+/**
+ * Launches one (batched) product into `c`, with its epilogue; shapes already checked. `lda` and
+ * `ldb` are the stored rows' strides (default: dense).
+ */
+function launch(a: Tensor, b: Tensor, c: Tensor, epi: Epilogue, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, aBatch: number, bBatch: number,
+  lda = ta ? M : K, ldb = tb ? K : N): void {
+  const params = [M, N, K, lda, aBatch, bBatch, M * N, ldb];
+  const aligned = [lda, ldb, aBatch, bBatch].every((v) => v % 4 === 0);
+  const variant = matmulVariant(M, N, K, ta, tb, aligned);
   // Bias and residual bindings that are off get A's buffer: bound read-only like A, never read.
   const buffers = [a.buffer, b.buffer, c.buffer, (epi.bias ?? a).buffer, (epi.residual ?? a).buffer];
   const e = { BIAS: epi.bias ? 1 : 0, ACT: epi.gelu ? 1 : 0, RESIDUAL: epi.residual ? 1 : 0 };
@@ -187,6 +192,44 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const dRes = residual ? [residual.requiresGrad ? g : null] : [];
     return [dA, dB, ...dBias, ...dRes];
   });
+}
+
+/** Where and how {@link matmulInPlace} reads its operands and what it computes. */
+export interface InPlaceProduct {
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  /** Read A as transposed: stored [K, M]. */
+  transA?: boolean;
+  /** Read B as transposed: stored [N, K]. */
+  transB?: boolean;
+  /** Strides, in elements, between A's stored rows (of K values, or of M with transA) and between its batch items. */
+  lda: number;
+  aBatch: number;
+  /** Strides between B's stored rows (of N values, or of K with transB) and between batch items (0: shared). */
+  ldb: number;
+  bBatch: number;
+}
+
+/**
+ * The product of matrices read in place out of another layout, by row strides — no autograd, no
+ * padding. What lets an op read a matrix that is not stored as one: conv1dFrames
+ * reads a signal's overlapping frames as the rows of A (row stride = hop, less than the row
+ * length). C is dense [batch, M, N]; `bias` [N] and GELU are applied as it is stored.
+ */
+export function matmulInPlace(a: Tensor, b: Tensor, s: InPlaceProduct, epi: { bias?: Tensor | null; gelu?: boolean } = {}): Tensor {
+  const { batch, M, N, K, lda, aBatch, ldb, bBatch } = s;
+  const ta = !!s.transA;
+  const tb = !!s.transB;
+  expectDType('matmul', 'f32', a, b);
+  if (ta && tb) throw new Error('matmulInPlace: A and B cannot both be transposed');
+  const lastA = (batch - 1) * aBatch + (ta ? (K - 1) * lda + M - 1 : (M - 1) * lda + K - 1);
+  const lastB = (batch - 1) * bBatch + (tb ? (N - 1) * ldb + K - 1 : (K - 1) * ldb + N - 1);
+  if (lastA >= a.size || lastB >= b.size) throw new Error(`matmul: strided read past the end of ${lastA >= a.size ? `A (element ${lastA} of ${a.size})` : `B (element ${lastB} of ${b.size})`}`);
+  const c = new Tensor([batch, M, N], 'f32');
+  launch(a, b, c, { bias: epi.bias ?? null, gelu: !!epi.gelu, residual: null }, batch, M, N, K, ta, tb, aBatch, bBatch, lda, ldb);
+  return c;
 }
 
 /**
