@@ -17,6 +17,7 @@ export { softmax, logSoftmax } from './softmax.js';
 export { layerNorm } from './layer_norm.js';
 export { groupNorm } from './group_norm.js';
 export { conv1d, im2col, type Conv1dOptions } from './im2col.js';
+export { conv1dFrames, type FramesConvOptions } from './frames.js';
 export { embedding } from './embedding.js';
 export { dropout } from './dropout.js';
 export { REGISTRY, kernel, forceVariant, forcedVariant, chooseVariant, registryEntries, hasSubgroupsOf8, type Stem, type VariantName, type Variant, type AnyVariant, type ProblemOf, type MatmulProblem, type AttentionProblem, type GruProblem } from './registry.js';

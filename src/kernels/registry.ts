@@ -22,6 +22,7 @@ import fill from '../../wgsl/fill.wgsl';
 import gru from '../../wgsl/gru.wgsl';
 import gruSubgroup from '../../wgsl/gru.subgroup.wgsl';
 import im2col from '../../wgsl/im2col.wgsl';
+import frames from '../../wgsl/frames.wgsl';
 import layerNorm from '../../wgsl/layer_norm.wgsl';
 import matmul from '../../wgsl/matmul.wgsl';
 import matmulNaive from '../../wgsl/matmul.naive.wgsl';
@@ -58,6 +59,8 @@ export interface MatmulProblem {
   K: number;
   transA: boolean;
   transB: boolean;
+  /** False when an operand read in place from another layout has a row or item stride that is not a multiple of 4. */
+  aligned?: boolean;
 }
 /** Attention: the head size and the size of one T×S matrix over the batch and heads (B·H·T·S). */
 export interface AttentionProblem {
@@ -101,6 +104,7 @@ export const REGISTRY = {
   softmax: single('softmax.wgsl', softmax, ['main', 'backward', 'main4', 'backward4']),
   layer_norm: single('layer_norm.wgsl', layerNorm, ['main', 'backward', 'backward_params']),
   im2col: single('im2col.wgsl', im2col, ['main', 'backward']),
+  frames: single('frames.wgsl', frames, ['fold']),
   embedding: single('embedding.wgsl', embedding, ['main', 'backward']),
   dropout: single('dropout.wgsl', dropout, ['main']),
   adamw: single('adamw.wgsl', adamw, ['main']),
@@ -110,7 +114,7 @@ export const REGISTRY = {
     subgroup: {
       file: 'matmul.subgroup.wgsl', source: matmulSubgroup, entries: ['nn', 'nt', 'tn'], subgroups: true,
       when: 'CPU adapters with 8-lane subgroups, K and N multiples of 4, not both operands transposed (8 or 16 rows per invocation sharing each B load)',
-      supports: (p) => hasSubgroupsOf8() && p.K % 4 === 0 && p.N % 4 === 0 && !(p.transA && p.transB) && p.M > 0,
+      supports: (p) => hasSubgroupsOf8() && p.K % 4 === 0 && p.N % 4 === 0 && !(p.transA && p.transB) && p.M > 0 && p.aligned !== false,
       prefers: isCpu,
     },
     naive: {
