@@ -43,12 +43,15 @@ export function copyInto(op: string, src: Tensor, dst: Tensor, spec: CopySpec): 
   ], undefined, undefined, 100 * n);
 }
 
-/** Reorders dimensions: `out.shape[i] = x.shape[perm[i]]` (like `torch.permute`). Copies. */
+/** Reorders dimensions: `out.shape[i] = x.shape[perm[i]]` (like `torch.permute`). Copies, unless only dimensions of size 1 move (then a view). */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.length !== x.ndim || [...perm].sort().some((p, i) => p !== i)) {
     throw new Error(`permute: ${fmt(perm)} is not a permutation of the ${x.ndim} dimensions of ${fmt(x.shape)}`);
   }
   const shape = perm.map((p) => x.shape[p]!);
+  // Moving only dimensions of size 1 keeps the order of the elements: a view, no copy.
+  const moved = perm.filter((p) => x.shape[p] !== 1);
+  if (moved.every((p, i) => i === 0 || p > moved[i - 1]!)) return x.reshape(shape);
   const out = new Tensor(shape, x.dtype);
   const st = stridesOf(x.shape);
   copyInto('permute', x, out, { shape, ss: perm.map((p) => st[p]!), ds: stridesOf(shape) });

@@ -26,6 +26,17 @@ describe('copy', () => {
     }
     await checkOp('transpose', ([x]) => ops.transpose(x!), ([x]) => permuteRef(x!, [3, 4, 5], [0, 2, 1]), [{ data: randArray(60, 1), shape: [3, 4, 5] }]);
   });
+  it('copy permute that moves only size-1 dimensions is a view (no dispatch), with gradients', async () => {
+    const { dispatches } = await import('../../src/tensor/runtime.js');
+    const d0 = dispatches();
+    const v = ops.permute(fromArray(randArray(12, 5), [4, 1, 3]), [1, 0, 2]);
+    expect(dispatches() - d0).toBe(0);
+    expect(v.shape).toEqual([1, 4, 3]);
+    for (const [shape, perm] of [[[4, 1, 3], [1, 0, 2]], [[1, 5, 1, 2], [2, 1, 3, 0]], [[3, 1, 2], [2, 1, 0]]] as Array<[number[], number[]]>) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      await checkOp(`permute ${perm}`, (t) => ops.permute(t[0]!, perm), (t) => permuteRef(t[0]!, shape, perm), [{ data: randArray(n, n), shape }]);
+    }
+  });
   it('copy slice and pad are each other\'s gradients', async () => {
     await checkOp('slice', ([x]) => ops.slice(x!, [1, 2], [3, -1]), ([x]) => {
       const y: number[] = [];
