@@ -58,14 +58,38 @@ function framesProduct(x: Tensor, wp: Tensor, hop: number, K: number, M: number,
     let dx: Tensor | null = null;
     let dwp: Tensor | null = null;
     if (x.requiresGrad) dx = foldGrad(g, wp, x.shape as [number, number, number], hop, K, M);
-    if (wp.requiresGrad) {
-      // dY_zᵀ · frames_z: dY read transposed ([M, N] stored), the frames read in place again.
-      const per = matmulInPlace(g, x, { batch: Z, M: N, N: K * C, K: M, transA: true, lda: N, aBatch: M * N, ldb: hop * C, bBatch: L * C });
-      dwp = sumTo(per, wp.shape);
-    }
+    if (wp.requiresGrad) dwp = sumTo(weightGrad(g, x, hop, K, M), wp.shape);
     const db = b?.requiresGrad ? sumTo(g, [N], false) : null;
     return b ? [dx, dwp, db] : [dx, dwp];
   });
+}
+
+/**
+ * dW of the frame product per sequence, dY_zᵀ · frames_z [Z, N, K·C]: dY read transposed ([M, N]
+ * stored), the frames read in place again. The sum runs over the M frames, which the subgroup
+ * kernel takes 4 at a time: a remainder of 1–3 frames is its own small product (on copies of
+ * those rows, padded with zero frames to 4) added after, rather than sending the whole product
+ * to the naive kernel (100× slower on WavLM's conv layers).
+ */
+function weightGrad(g: Tensor, x: Tensor, hop: number, K: number, M: number): Tensor {
+  const [Z, L, C] = x.shape as [number, number, number];
+  const N = g.shape[2]!;
+  const product = (gs: Tensor, xs: Tensor, rows: number): Tensor => matmulInPlace(gs, xs, {
+    batch: Z, M: N, N: K * C, K: rows, transA: true, lda: N, aBatch: gs.shape[1]! * N, ldb: hop * C, bBatch: xs.shape[1]! * C,
+  });
+  const r = M % 4;
+  if (!r) return product(g, x, M);
+  // The last r frames, padded with zero frames (and zero gradients) to 4.
+  const start = (M - r) * hop;
+  const len = 3 * hop + K;
+  const xs = narrow(x, 1, start, Math.min(len, L - start));
+  const tail = product(pad(narrow(g, 1, M - r, r), [0, 0, 0], [0, 4 - r, 0]), xs.shape[1]! < len ? pad(xs, [0, 0, 0], [0, len - xs.shape[1]!, 0]) : xs, 4);
+  if (M < 4) return tail;
+  const main = product(g, x, M - r);
+  const out = add(main, tail);
+  main.dispose();
+  tail.dispose();
+  return out;
 }
 
 /**

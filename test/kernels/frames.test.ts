@@ -2,7 +2,7 @@
 // against the plain-TS conv1d reference on the transposed input, with finite-difference gradients.
 import { describe, it, expect, afterEach } from 'vitest';
 import * as ops from '../../src/kernels/index.js';
-import { checkOp, randArray, expectClose } from '../helpers.js';
+import { checkOp, randArray, expectClose, gpuGrads } from '../helpers.js';
 import { conv1dRef, erf } from '../reference.js';
 import { fromArray, noGrad } from '../../src/tensor/tensor.js';
 import { dispatches } from '../../src/tensor/runtime.js';
@@ -102,6 +102,24 @@ describe('conv1dFrames', () => {
     } finally {
       Object.defineProperty(lim, 'maxStorageBufferBindingSize', { value: saved, configurable: true });
     }
+  });
+
+  it('conv1dFrames: an aligned problem never falls to the naive matmul, forward or backward, even when the frame count is not a multiple of 4', async () => {
+    const { profileKernels, kernelProfile, sync } = await import('../../src/tensor/runtime.js');
+    const { deviceInfo } = await import('../../src/tensor/device.js');
+    expect(profileKernels(true), 'this adapter has timestamp queries').toBe(true);
+    kernelProfile(true);
+    try {
+      // Tout = 10 frames: the weight gradient's sum over frames has a remainder of 2.
+      await gpuGrads((t) => ops.conv1dFrames(t[0]!, t[1]!, t[2]!, { stride: 2 }),
+        [{ data: randArray(2 * 21 * 8, 31), shape: [2, 21, 8] }, { data: randArray(12 * 8 * 3, 32), shape: [12, 8, 3] }, { data: randArray(12, 33), shape: [12] }]);
+      await sync();
+    } finally {
+      profileKernels(false);
+    }
+    const stems = [...kernelProfile(true).keys()].filter((k) => k.startsWith('matmul'));
+    expect(stems.length).toBeGreaterThan(0);
+    if (!deviceInfo().isCpu || ops.hasSubgroupsOf8()) expect(stems.filter((k) => k.includes('naive')), stems.join(', ')).toEqual([]);
   });
 
   it('conv1dFrames: without gradients, two dispatches (pack the weight, one product) and no unfolded matrix', () => {
