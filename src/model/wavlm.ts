@@ -12,7 +12,7 @@
 import { Tensor, Rng, fromArray, keep } from '../tensor/tensor.js';
 import { deviceInfo, gpuDevice } from '../tensor/device.js';
 import {
-  add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, groupNorm, layerNorm, permute, narrow, transpose, attention,
+  add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, conv1dFrames, groupNorm, layerNorm, permute, narrow, transpose, attention,
   embedding, affine, where, concat, attentionWeights, matmul, mean,
 } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Dropout, param, uniformInit, givenMask, splitHeads } from './module.js';
@@ -146,11 +146,23 @@ class ConvLayer extends Module {
     this.norm = norm;
   }
   readonly norm: 'group' | 'layer' | null;
-  forward(x: Tensor): Tensor {
-    let y = conv1d(x, this.conv.weight, this.conv.bias, { stride: this.stride });
+  /**
+   * The first layer: the waveform [B, 1, S] (one channel, a few samples per frame) is unfolded by
+   * im2col, channels first, where the group norm normalizes each channel over time; the result
+   * goes on channels last [B, T, C].
+   */
+  forwardFirst(wave: Tensor): Tensor {
+    let y = conv1d(wave, this.conv.weight, this.conv.bias, { stride: this.stride });
     if (this.norm === 'group') y = groupNorm(y, y.shape[1]!, this.layer_norm!.weight, this.layer_norm!.bias);
-    else if (this.norm === 'layer') y = transpose(layerNorm(transpose(y), this.layer_norm!.weight, this.layer_norm!.bias));
+    y = transpose(y);
+    if (this.norm === 'layer') y = layerNorm(y, this.layer_norm!.weight, this.layer_norm!.bias);
     return gelu(y);
+  }
+  /** A later layer, channels last [B, T, Cin] → [B, T', Cout]: its frames are read in place. */
+  forward(x: Tensor): Tensor {
+    if (this.norm === 'group') throw new Error('WavLM: group norm is only supported on the first conv layer (as feat_extract_norm="group" does)');
+    if (this.norm !== 'layer') return conv1dFrames(x, this.conv.weight, this.conv.bias, { stride: this.stride, activation: 'gelu' });
+    return gelu(layerNorm(conv1dFrames(x, this.conv.weight, this.conv.bias, { stride: this.stride }), this.layer_norm!.weight, this.layer_norm!.bias));
   }
 }
 
@@ -173,9 +185,10 @@ export class WavLMFeatureEncoder extends Module {
       c.feat_extract_norm === 'layer' ? 'layer' : i === 0 ? 'group' : null, rng));
   }
   /**
-   * waveform [B, S] → features [B, C, T]. The convs treat items independently, so when the first
-   * layer's batched output would not fit one storage binding (long clips, e.g. 4 × 8 s of
-   * wavlm-base), the items go through one at a time and are joined at the (small) end.
+   * waveform [B, S] → features [B, T, C] (channels last: HF's `extract_features.transpose(1, 2)`).
+   * The convs treat items independently, so when the first layer's batched output would not fit
+   * one storage binding (long clips, e.g. 4 × 8 s of wavlm-base), the items go through one at a
+   * time and are joined at the (small) end.
    */
   forward(wave: Tensor): Tensor {
     const [B, S] = wave.shape as [number, number];
@@ -184,12 +197,12 @@ export class WavLMFeatureEncoder extends Module {
     if (B > 1 && B * first.conv.weight.shape[0]! * t0 * 4 > deviceInfo().limits.maxStorageBufferBindingSize) {
       return concat(Array.from({ length: B }, (_, i) => this.forward(narrow(wave, 0, i, 1))), 0);
     }
-    let x = wave.reshape([B, 1, S]);
-    for (const [i, l] of this.conv_layers.entries()) {
+    let x = first.forwardFirst(wave.reshape([B, 1, S]));
+    for (const l of this.conv_layers.slice(1)) {
       const y = l.forward(x);
-      // A layer's input is read only by the next layer's im2col, whose backward needs no data:
-      // freed now, not at the end of the step (the largest tensors of the model, 512 × T/5).
-      if (i > 0) x.dispose();
+      // Without gradients nothing reads a layer's input again: freed now, not at the end of the
+      // step (the largest tensors of the model, 512 × T/5). With them, dW needs its frames.
+      if (!y.requiresGrad) x.dispose();
       x = y;
     }
     return x;
@@ -234,12 +247,15 @@ export class WavLMPositionalConvEmbedding extends Module {
     super();
     this.conv = new WeightNormConv(c.hidden_size, c.num_conv_pos_embeddings, c.num_conv_pos_embedding_groups, rng);
   }
-  /** x [B, T, D] → GELU(conv(x)) [B, T, D] with the extra frame of an even kernel removed. */
+  /**
+   * x [B, T, D] → GELU(conv(x)) [B, T, D] with the extra frame of an even kernel removed; channels
+   * last throughout, the frames read in place (the unfolded matrix, K = 128 frames × 768 channels
+   * per step, would be 5× the binding limit at 4 × 8 s).
+   */
   forward(x: Tensor): Tensor {
     const T = x.shape[1]!;
-    const y = conv1d(transpose(x), this.conv.weight(), this.conv.bias, { padding: Math.floor(this.conv.k / 2), groups: this.conv.groups });
-    const cut = this.conv.k % 2 === 0 ? narrow(y, 2, 0, T) : y;
-    return transpose(gelu(cut));
+    const y = conv1dFrames(x, this.conv.weight(), this.conv.bias, { padding: Math.floor(this.conv.k / 2), groups: this.conv.groups, activation: 'gelu' });
+    return this.conv.k % 2 === 0 ? narrow(y, 1, 0, T) : y;
   }
 }
 
@@ -481,7 +497,7 @@ export class WavLMModel extends Module {
   forward(wave: Tensor, lengths?: number[], outputHiddenStates = false, outputAttentions = false): WavLMOutput {
     const c = this.config;
     const [B, S] = wave.shape as [number, number];
-    const conv = transpose(profileScope('feature_extractor', () => this.feature_extractor.forward(wave))); // [B, T, C]
+    const conv = profileScope('feature_extractor', () => this.feature_extractor.forward(wave)); // [B, T, C]
     const T = conv.shape[1]!;
     const frameLengths = (lengths ?? new Array(B).fill(S)).map((L) => Math.min(T, frameLength(L, c)));
     let h = profileScope('feature_projection', () => this.feature_projection.forward(conv));

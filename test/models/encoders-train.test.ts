@@ -75,7 +75,7 @@ describe('encoders in training mode', () => {
     const lengths = [...c.i('in.lengths')];
     await checkGrads(model, () => mean(square(model.forward(wave, lengths).lastHiddenState)), [
       ['encoder.layers.0.attention.rel_attn_embed.weight', 165 * 4 + 1], ['encoder.layers.1.attention.gru_rel_pos_linear.weight', 3],
-      ['encoder.pos_conv_embed.conv.weight_g', 64], ['feature_extractor.conv_layers.0.conv.weight', 4],
+      ['encoder.pos_conv_embed.conv.weight_g', 64], ['feature_extractor.conv_layers.0.conv.weight', 4], ['feature_extractor.conv_layers.1.conv.weight', 7],
     ], [/^masked_spec_embed$/]);
   });
 });
