@@ -28,6 +28,9 @@ override ACT: u32 = 0;
 override RESIDUAL: bool = false;
 #include "lib/erf.wgsl"
 override ROWS: u32 = 16;   // 8 or 16
+// Strides other than the dense ones (lda ≠ K or M, ldb ≠ N or K) are read from the uniforms only
+// when STRIDED: a dense product keeps one stride value live instead of two in its loop.
+override STRIDED: bool = false;
 
 // acc += a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3, where b_i is row k+i of B at this lane's 4 columns.
 fn mac(acc: vec4f, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
@@ -72,10 +75,11 @@ fn nn(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
   let N4 = p.N / 4u;
   let col = min(gid.x, N4 - 1u);
   let m0 = wid.y * ROWS;
-  let aBase = (wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u) * p.lda) / 4u;
-  let aBase1 = (wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u) * p.lda) / 4u;
+  let lda = select(p.K, p.lda, STRIDED);
+  let aBase = (wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u) * lda) / 4u;
+  let aBase1 = (wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u) * lda) / 4u;
   let bBase = wid.z * p.bBatch / 4u + col;
-  let ldb4 = p.ldb / 4u;
+  let ldb4 = select(N4, p.ldb / 4u, STRIDED);
   var s: Acc;
   var s1: Acc;
   for (var k = 0u; k < p.K; k += 4u) {
@@ -97,10 +101,11 @@ fn nt(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
   let N4 = p.N / 4u;
   let col = min(gid.x, N4 - 1u);
   let m0 = wid.y * ROWS;
-  let aBase = (wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u) * p.lda) / 4u;
-  let aBase1 = (wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u) * p.lda) / 4u;
+  let lda = select(p.K, p.lda, STRIDED);
+  let aBase = (wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u) * lda) / 4u;
+  let aBase1 = (wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u) * lda) / 4u;
   let K4 = p.K / 4u;
-  let ldb4 = p.ldb / 4u;
+  let ldb4 = select(K4, p.ldb / 4u, STRIDED);
   // Rows n0..n0+3 of the [N,K] operand; the 4×4 block is transposed in registers.
   let bBase = wid.z * p.bBatch / 4u + col * 4u * ldb4;
   var s: Acc;
@@ -130,8 +135,8 @@ fn tn(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
   let aBase = wid.z * p.aBatch + min(m0 + lane % 8u, p.M - 1u);      // A stored [K, M]
   let aBase1 = wid.z * p.aBatch + min(m0 + 8u + lane % 8u, p.M - 1u);
   let bBase = wid.z * p.bBatch / 4u + col;
-  let ldb4 = p.ldb / 4u;
-  let lda = p.lda;
+  let ldb4 = select(N4, p.ldb / 4u, STRIDED);
+  let lda = select(p.M, p.lda, STRIDED);
   var s: Acc;
   var s1: Acc;
   for (var k = 0u; k < p.K; k += 4u) {

@@ -78,8 +78,9 @@ function launch(a: Tensor, b: Tensor, c: Tensor, epi: Epilogue, batch: number, M
     const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
     const WG = subgroupWorkgroupSize(N);
     const ROWS = M > 8 ? 16 : 8;
+    const STRIDED = lda !== (ta ? M : K) || ldb !== (tb ? K : N) ? 1 : 0;
     dispatch({ ...kernel('matmul', 'subgroup'), entry }, {
-      buffers, params, constants: { WG, ROWS, ...e }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / ROWS), batch],
+      buffers, params, constants: { WG, ROWS, STRIDED, ...e }, workgroups: [Math.ceil(N / 4 / WG), Math.ceil(M / ROWS), batch],
       work: 2 * M * N * K * batch,
     });
   } else {
