@@ -22,7 +22,7 @@ import type { FeatureItem, FeatureSet, FeatureDims } from '../data/features.js';
 import type { EncoderSpec } from '../data/encoders.js';
 import { makeBatch } from '../data/batch.js';
 import {
-  resolveTrainConfig, headFor, dimsOf, epochOrder, lossWeights, lossStep, updateStep, stepCounts, evaluateTask,
+  resolveTrainConfig, headFor, dimsOf, epochOrder, lossWeights, lossStep, updateStep, stepCounts, evaluateTask, READ_EVERY,
   type TrainConfig, type TrainTask, type Example,
 } from './loop.js';
 
@@ -253,9 +253,6 @@ export async function fit<I extends Example>(task: TrainTask<I>, items: I[], lab
   }
   return state;
 }
-
-/** Steps whose losses are read back together (one GPU wait). */
-const READ_EVERY = 8;
 
 /** Thrown when Ctrl-C stopped training after saving. */
 export class InterruptedError extends Error {}
