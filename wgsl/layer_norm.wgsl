@@ -4,8 +4,13 @@
 // backward (per row):   x̂ = (x − μ)·rstd;  g = dy·w;  dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))
 // backward_params (per column c):  dw[c] = Σ_rows dy·x̂,  db[c] = Σ_rows dy
 // AFFINE = false skips w and b (group_norm composes its own per-channel affine).
+// group_cl: group norm with one channel per group over x [B, C, T] (normalized over T), its
+// per-channel affine and, with ACT = 1, a GELU, written channels last: y [B, T, C]. One pass where
+// the composition takes five (norm, scale, shift, transpose, GELU); forward only (WavLM's first
+// conv layer without gradients). One invocation per (b, c) row; the row is read three times,
+// from cache.
 // Thread mapping: one invocation per row (or column), two-pass statistics in registers.
-// Bindings: main: 1 = x, 2 = w, 3 = b, 4 = y, 5 = stats (μ, rstd interleaved).
+// Bindings: main: 1 = x, 2 = w, 3 = b, 4 = y, 5 = stats (μ, rstd interleaved); group_cl: 1-4 as main.
 //           backward: 1 = x, 2 = w, 3 = stats, 4 = dy, 5 = dx.
 //           backward_params: 1 = x, 3 = stats, 4 = dy, 6 = dw, 7 = db.
 struct Params { rows: u32, D: u32, eps: f32 }
@@ -22,6 +27,10 @@ struct Params { rows: u32, D: u32, eps: f32 }
 @group(0) @binding(4) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(5) var<storage, read_write> db: array<f32>;
 override AFFINE: bool = true;
+struct GroupParams { B: u32, C: u32, T: u32, eps: f32 }
+@group(0) @binding(0) var<uniform> gp: GroupParams;
+override ACT: u32 = 0;
+#include "lib/erf.wgsl"
 #include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
@@ -81,4 +90,26 @@ fn backward_params(@builtin(global_invocation_id) gid: vec3u) {
   }
   dw[c] = sw;
   db[c] = sb;
+}
+
+@compute @workgroup_size(WG)
+fn group_cl(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = flat_id(gid, nwg);                 // b·C + c
+  if (row >= gp.B * gp.C) { return; }
+  let c = row % gp.C;
+  let bi = row / gp.C;
+  let base = row * gp.T;
+  var s = 0.0;
+  for (var t = 0u; t < gp.T; t++) { s += x[base + t]; }
+  let mu = s / f32(gp.T);
+  var v = 0.0;
+  for (var t = 0u; t < gp.T; t++) { let d = x[base + t] - mu; v += d * d; }
+  let scale = inverseSqrt(v / f32(gp.T) + gp.eps) * w[c];
+  let shift = b[c] - mu * scale;
+  let out = bi * gp.T * gp.C + c;
+  for (var t = 0u; t < gp.T; t++) {
+    var o = x[base + t] * scale + shift;
+    if (ACT == 1u) { o = gelu_(o); }
+    y[out + t * gp.C] = o;
+  }
 }

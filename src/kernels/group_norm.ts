@@ -4,9 +4,14 @@
  * broadcasting ops. Gradients come from those ops.
  * @module
  */
-import { Tensor, fmt } from '../tensor/tensor.js';
+import { Tensor, fmt, isGradEnabled } from '../tensor/tensor.js';
+import { f32 } from '../tensor/runtime.js';
 import { layerNorm } from './layer_norm.js';
 import { add, mul } from './binary.js';
+import { transpose } from './copy.js';
+import { gelu } from './unary.js';
+import { expectDType, launch1d } from './util.js';
+import { kernel } from './registry.js';
 
 /** Group norm over [B, C, T] with `groups` groups and per-channel `w`, `b` of shape [C]. */
 export function groupNorm(x: Tensor, groups: number, w: Tensor, b: Tensor, eps = 1e-5): Tensor {
@@ -21,4 +26,25 @@ export function groupNorm(x: Tensor, groups: number, w: Tensor, b: Tensor, eps =
     scaled.dispose();
   }
   return out;
+}
+
+/**
+ * `act(group_norm(x, C, w, b)).transpose(1, 2)`: group norm with one channel per group over
+ * x [B, C, T], its affine and an optional GELU, returned channels last [B, T, C]. Without
+ * gradients it is one pass (`layer_norm.wgsl`'s `group_cl`); with them, the composition.
+ * WavLM's first conv layer: its 512 × T/5 output, where the passes are what cost.
+ */
+export function groupNormChannelsLast(x: Tensor, w: Tensor, b: Tensor, opts: { activation?: 'gelu' | null; eps?: number } = {}): Tensor {
+  const eps = opts.eps ?? 1e-5;
+  expectDType('group_norm', 'f32', x, w, b);
+  if (x.ndim !== 3) throw new Error(`group_norm: expected x of shape [B, C, T], got ${fmt(x.shape)}`);
+  const [B, C, T] = x.shape as [number, number, number];
+  if (w.size !== C || b.size !== C) throw new Error(`group_norm: weight ${fmt(w.shape)} and bias ${fmt(b.shape)} must have one value per channel (${C})`);
+  if (isGradEnabled() && [x, w, b].some((t) => t.requiresGrad)) {
+    const y = transpose(groupNorm(x, C, w, b, eps));
+    return opts.activation === 'gelu' ? gelu(y) : y;
+  }
+  const y = new Tensor([B, T, C], 'f32');
+  launch1d(kernel('layer_norm'), B * C, [x.buffer, w.buffer, b.buffer, y.buffer], [B, C, T, f32(eps)], { ACT: opts.activation === 'gelu' ? 1 : 0 }, 'group_cl', 300 * x.size);
+  return y;
 }

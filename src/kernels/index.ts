@@ -15,7 +15,7 @@ export { sum, mean, max, argmax, sumTo, broadcastTo } from './reduce.js';
 export { matmul, linear, matmulVariant, type MatmulOptions, type MatmulVariant } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { layerNorm } from './layer_norm.js';
-export { groupNorm } from './group_norm.js';
+export { groupNorm, groupNormChannelsLast } from './group_norm.js';
 export { conv1d, im2col, type Conv1dOptions } from './im2col.js';
 export { conv1dFrames, type FramesConvOptions } from './frames.js';
 export { embedding } from './embedding.js';

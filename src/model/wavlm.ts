@@ -12,7 +12,7 @@
 import { Tensor, Rng, fromArray, keep } from '../tensor/tensor.js';
 import { deviceInfo, gpuDevice } from '../tensor/device.js';
 import {
-  add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, conv1dFrames, groupNorm, layerNorm, permute, narrow, transpose, attention,
+  add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, conv1dFrames, groupNormChannelsLast, layerNorm, permute, narrow, transpose, attention,
   embedding, affine, where, concat, attentionWeights, matmul, mean,
 } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Dropout, param, uniformInit, givenMask, splitHeads } from './module.js';
@@ -152,11 +152,15 @@ class ConvLayer extends Module {
    * goes on channels last [B, T, C].
    */
   forwardFirst(wave: Tensor): Tensor {
-    let y = conv1d(wave, this.conv.weight, this.conv.bias, { stride: this.stride });
-    if (this.norm === 'group') y = groupNorm(y, y.shape[1]!, this.layer_norm!.weight, this.layer_norm!.bias);
-    y = transpose(y);
-    if (this.norm === 'layer') y = layerNorm(y, this.layer_norm!.weight, this.layer_norm!.bias);
-    return gelu(y);
+    const y = conv1d(wave, this.conv.weight, this.conv.bias, { stride: this.stride });
+    // Group norm, GELU and the transpose in one pass without gradients.
+    if (this.norm === 'group') {
+      const out = groupNormChannelsLast(y, this.layer_norm!.weight, this.layer_norm!.bias, { activation: 'gelu' });
+      if (!out.requiresGrad) y.dispose();
+      return out;
+    }
+    const t = transpose(y);
+    return gelu(this.norm === 'layer' ? layerNorm(t, this.layer_norm!.weight, this.layer_norm!.bias) : t);
   }
   /** A later layer, channels last [B, T, Cin] → [B, T', Cout]: its frames are read in place. */
   forward(x: Tensor): Tensor {

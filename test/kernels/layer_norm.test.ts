@@ -1,8 +1,10 @@
 // softmax / log_softmax (with -inf masking), layer_norm and group_norm.
-import { describe, it } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import * as ops from '../../src/kernels/index.js';
-import { checkOp, randArray } from '../helpers.js';
-import { layerNormRows } from '../reference.js';
+import { checkOp, randArray, expectClose } from '../helpers.js';
+import { layerNormRows, erf } from '../reference.js';
+import { fromArray, noGrad } from '../../src/tensor/tensor.js';
+import { dispatches } from '../../src/tensor/runtime.js';
 
 describe('layer_norm', () => {
   it('layer_norm forward and gradients for x, w, b', async () => {
@@ -27,6 +29,34 @@ describe('group_norm', () => {
         }
         return y;
       }, [{ data: randArray(n, n, -2, 2), shape: [B, C, T] }, { data: randArray(C, 1, 0.5, 1.5), shape: [C] }, { data: randArray(C, 2), shape: [C] }], { atol: 3e-5, gradAtol: 3e-4 });
+    }
+  });
+  it('group_norm channels last (one channel per group, affine, GELU, transposed): one dispatch without gradients, the composition with them', async () => {
+    const gelu = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
+    for (const [B, C, T] of [[2, 4, 7], [1, 12, 33]] as const) {
+      const n = B * C * T;
+      const ref = (x: Float64Array, w: Float64Array, b: Float64Array, act: boolean): Float64Array => {
+        const y = layerNormRows(x, T, null, null, 1e-5);
+        const out = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          const t = i % T;
+          const c = Math.floor(i / T) % C;
+          const bi = Math.floor(i / (T * C));
+          const v = y[i]! * w[c]! + b[c]!;
+          out[(bi * T + t) * C + c] = act ? gelu(v) : v;
+        }
+        return out;
+      };
+      const x = randArray(n, n, -2, 2), w = randArray(C, 1, 0.5, 1.5), b = randArray(C, 2);
+      for (const act of [false, true]) {
+        const d0 = dispatches();
+        const y = noGrad(() => ops.groupNormChannelsLast(fromArray(x, [B, C, T]), fromArray(w, [C]), fromArray(b, [C]), { activation: act ? 'gelu' : null }));
+        expect(dispatches() - d0).toBe(1);
+        expect(y.shape).toEqual([B, T, C]);
+        expectClose(await y.toArray(), ref(Float64Array.from(x), Float64Array.from(w), Float64Array.from(b), act), 3e-5, 1e-4, `group_cl B=${B} C=${C} T=${T} gelu=${act}`);
+        await checkOp(`group norm channels last, composed with gradients (gelu=${act})`, ([xt, wt, bt]) => ops.groupNormChannelsLast(xt!, wt!, bt!, { activation: act ? 'gelu' : null }),
+          ([xr, wr, br]) => ref(xr!, wr!, br!, act), [{ data: x, shape: [B, C, T] }, { data: w, shape: [C] }, { data: b, shape: [C] }], { atol: 3e-5, gradAtol: 3e-4 });
+      }
     }
   });
 });
