@@ -33,17 +33,24 @@ override ACT: u32 = 0;
 #include "lib/erf.wgsl"
 #include "lib/grid.wgsl"
 
+// Mean and 1/sqrt(var + eps) of x[base … base + n − 1] (two passes, biased variance).
+fn row_stats(base: u32, n: u32, eps: f32) -> vec2f {
+  var s = 0.0;
+  for (var j = 0u; j < n; j++) { s += x[base + j]; }
+  let mu = s / f32(n);
+  var v = 0.0;
+  for (var j = 0u; j < n; j++) { let d = x[base + j] - mu; v += d * d; }
+  return vec2f(mu, inverseSqrt(v / f32(n) + eps));
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = flat_id(gid, nwg);
   if (row >= p.rows) { return; }
   let base = row * p.D;
-  var s = 0.0;
-  for (var j = 0u; j < p.D; j++) { s += x[base + j]; }
-  let mu = s / f32(p.D);
-  var v = 0.0;
-  for (var j = 0u; j < p.D; j++) { let d = x[base + j] - mu; v += d * d; }
-  let rstd = inverseSqrt(v / f32(p.D) + p.eps);
+  let st = row_stats(base, p.D, p.eps);
+  let mu = st.x;
+  let rstd = st.y;
   for (var j = 0u; j < p.D; j++) {
     var o = (x[base + j] - mu) * rstd;
     if (AFFINE) { o = o * w[j] + b[j]; }
@@ -99,13 +106,9 @@ fn group_cl(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let c = row % gp.C;
   let bi = row / gp.C;
   let base = row * gp.T;
-  var s = 0.0;
-  for (var t = 0u; t < gp.T; t++) { s += x[base + t]; }
-  let mu = s / f32(gp.T);
-  var v = 0.0;
-  for (var t = 0u; t < gp.T; t++) { let d = x[base + t] - mu; v += d * d; }
-  let scale = inverseSqrt(v / f32(gp.T) + gp.eps) * w[c];
-  let shift = b[c] - mu * scale;
+  let st = row_stats(base, gp.T, gp.eps);
+  let scale = st.y * w[c];
+  let shift = b[c] - st.x * scale;
   let out = bi * gp.T * gp.C + c;
   for (var t = 0u; t < gp.T; t++) {
     var o = x[base + t] * scale + shift;
