@@ -64,7 +64,8 @@ export function matmulVariant(M: number, N: number, K: number, transA: boolean, 
 function launch(a: Tensor, b: Tensor, c: Tensor, epi: Epilogue, batch: number, M: number, N: number, K: number, ta: boolean, tb: boolean, aBatch: number, bBatch: number,
   lda = ta ? M : K, ldb = tb ? K : N): void {
   const params = [M, N, K, lda, aBatch, bBatch, M * N, ldb];
-  const aligned = [lda, ldb, aBatch, bBatch].every((v) => v % 4 === 0);
+  // The kernels read B, and A unless transposed, as vec4 rows; a transposed A is read by scalars.
+  const aligned = [...(ta ? [] : [lda, aBatch]), ldb, bBatch].every((v) => v % 4 === 0);
   const variant = matmulVariant(M, N, K, ta, tb, aligned);
   // Bias and residual bindings that are off get A's buffer: bound read-only like A, never read.
   const buffers = [a.buffer, b.buffer, c.buffer, (epi.bias ?? a).buffer, (epi.residual ?? a).buffer];

@@ -126,4 +126,26 @@ describe('matmul padding', () => {
     expectClose(withBias.y, matmul2(a64, b64, M, N, K).map((v, i) => v + bias[i % N]!), 1e-4, 1e-4, 'forward + bias');
     expectClose(withBias.grads[2]!, Array.from({ length: N }, (_, n) => { let t = 0; for (let m = 0; m < M; m++) t += dy[m * N + n]!; return t; }), 1e-4, 1e-4, 'dbias');
   });
+
+  it('matmul: a transposed A whose rows are not a multiple of 4 long (attention\'s Pᵀ·dO at an odd T) runs padded on the subgroup kernel, not the naive one', async () => {
+    // Pᵀ·dO per head: P [T, T], dO [T, 64], T = 203. K = T is padded to 204; A's stored rows stay
+    // T = 203 long, which the kernel reads as scalars, so the product needs no vec4-aligned A.
+    const [Z, T, D] = [4, 203, 64];
+    const { profileKernels, kernelProfile, sync } = await import('../../src/tensor/runtime.js');
+    const { fromArray } = await import('../../src/tensor/tensor.js');
+    const P = randArray(Z * T * T, 5);
+    const dO = randArray(Z * T * D, 6);
+    expect(profileKernels(true), 'this adapter has timestamp queries').toBe(true);
+    kernelProfile(true);
+    let y: Float32Array;
+    try {
+      y = await ops.matmul(fromArray(P, [Z, T, T]), fromArray(dO, [Z, T, D]), { transA: true }).toArray() as Float32Array;
+      await sync();
+    } finally {
+      profileKernels(false);
+    }
+    expectClose(y, batchedRef(Float64Array.from(P), Float64Array.from(dO), Z, true, true, T, D, T, true, false), 1e-4, 1e-4, 'Pᵀ·dO');
+    const stems = [...kernelProfile(true).keys()].filter((k) => k.startsWith('matmul'));
+    if (deviceInfo().isCpu && ops.hasSubgroupsOf8()) expect(stems, stems.join(', ')).toEqual(['matmul.subgroup.tn']);
+  });
 });
