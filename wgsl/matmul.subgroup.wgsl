@@ -8,6 +8,9 @@
 // loading it 8 times is what makes this fast; 16 rows let each B load feed twice the rows
 // (≈ 1.2× faster on 1024×3072×768; 32 rows spilled and ran at 0.7×). ROWS = 8 for M ≤ 8.
 // Entry points: nn (A [M,K], B [K,N]); nt (B stored [N,K], e.g. a Linear weight); tn (A stored [K,M]).
+// tn4 is tn for M, lda and the batch stride multiples of 4: lane 2i + h loads A[k + i, m0 + 4h ..
+// 4h + 3] as one vec4, so the 8 lanes hold the block's 8 rows × 4 k, and each row's 4 values are
+// gathered from 4 lanes (tn loads 4 scalars per lane: 1.1-1.2× slower).
 // lda and ldb are the stored rows' strides (K, N or M for dense operands; larger, or overlapping
 // rows, for a matrix read in place from another layout); multiples of 4 where read as vec4.
 // Epilogue, as C is stored (no second pass over C): C = act(op(A)·op(B) + bias[n]) + R, with
@@ -50,6 +53,21 @@ fn step(s: Acc, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Acc {
   o.r5 = mac(o.r5, subgroupBroadcast(a, 5u), b0, b1, b2, b3);
   o.r6 = mac(o.r6, subgroupBroadcast(a, 6u), b0, b1, b2, b3);
   o.r7 = mac(o.r7, subgroupBroadcast(a, 7u), b0, b1, b2, b3);
+  return o;
+}
+
+// step() for tn's vec4 loads: row r's 4 values along k are component r % 4 of lanes h, 2 + h,
+// 4 + h and 6 + h, where h = r / 4.
+fn stepT(s: Acc, v: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Acc {
+  var o = s;
+  o.r0 = mac(o.r0, vec4f(subgroupBroadcast(v.x, 0u), subgroupBroadcast(v.x, 2u), subgroupBroadcast(v.x, 4u), subgroupBroadcast(v.x, 6u)), b0, b1, b2, b3);
+  o.r1 = mac(o.r1, vec4f(subgroupBroadcast(v.y, 0u), subgroupBroadcast(v.y, 2u), subgroupBroadcast(v.y, 4u), subgroupBroadcast(v.y, 6u)), b0, b1, b2, b3);
+  o.r2 = mac(o.r2, vec4f(subgroupBroadcast(v.z, 0u), subgroupBroadcast(v.z, 2u), subgroupBroadcast(v.z, 4u), subgroupBroadcast(v.z, 6u)), b0, b1, b2, b3);
+  o.r3 = mac(o.r3, vec4f(subgroupBroadcast(v.w, 0u), subgroupBroadcast(v.w, 2u), subgroupBroadcast(v.w, 4u), subgroupBroadcast(v.w, 6u)), b0, b1, b2, b3);
+  o.r4 = mac(o.r4, vec4f(subgroupBroadcast(v.x, 1u), subgroupBroadcast(v.x, 3u), subgroupBroadcast(v.x, 5u), subgroupBroadcast(v.x, 7u)), b0, b1, b2, b3);
+  o.r5 = mac(o.r5, vec4f(subgroupBroadcast(v.y, 1u), subgroupBroadcast(v.y, 3u), subgroupBroadcast(v.y, 5u), subgroupBroadcast(v.y, 7u)), b0, b1, b2, b3);
+  o.r6 = mac(o.r6, vec4f(subgroupBroadcast(v.z, 1u), subgroupBroadcast(v.z, 3u), subgroupBroadcast(v.z, 5u), subgroupBroadcast(v.z, 7u)), b0, b1, b2, b3);
+  o.r7 = mac(o.r7, vec4f(subgroupBroadcast(v.w, 1u), subgroupBroadcast(v.w, 3u), subgroupBroadcast(v.w, 5u), subgroupBroadcast(v.w, 7u)), b0, b1, b2, b3);
   return o;
 }
 
@@ -149,6 +167,35 @@ fn tn(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
     if (ROWS == 16u) {
       s1 = step(s1, vec4f(A1[aBase1 + k * lda], A1[aBase1 + (k + 1u) * lda], A1[aBase1 + (k + 2u) * lda], A1[aBase1 + (k + 3u) * lda]), b0, b1, b2, b3);
     }
+  }
+  store(s, wid.z, m0, gid.x);
+  if (ROWS == 16u) { store(s1, wid.z, m0 + 8u, gid.x); }
+}
+
+@compute @workgroup_size(WG)
+fn tn4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+       @builtin(subgroup_invocation_id) lane: u32) {
+  let N4 = p.N / 4u;
+  let col = min(gid.x, N4 - 1u);
+  let m0 = wid.y * ROWS;
+  let sub = lane % 8u;
+  let lda4 = select(p.M, p.lda, STRIDED) / 4u;
+  let M4 = p.M / 4u;
+  let aRow = wid.z * p.aBatch / 4u + (sub / 2u) * lda4;   // A stored [K, M]
+  let aBase = aRow + min(m0 / 4u + sub % 2u, M4 - 1u);
+  let aBase1 = aRow + min(m0 / 4u + 2u + sub % 2u, M4 - 1u);
+  let bBase = wid.z * p.bBatch / 4u + col;
+  let ldb4 = select(N4, p.ldb / 4u, STRIDED);
+  var s: Acc;
+  var s1: Acc;
+  for (var k = 0u; k < p.K; k += 4u) {
+    let b = bBase + k * ldb4;
+    let b0 = B4[b];
+    let b1 = B4[b + ldb4];
+    let b2 = B4[b + 2u * ldb4];
+    let b3 = B4[b + 3u * ldb4];
+    s = stepT(s, A4[aBase + k * lda4], b0, b1, b2, b3);
+    if (ROWS == 16u) { s1 = stepT(s1, A4[aBase1 + k * lda4], b0, b1, b2, b3); }
   }
   store(s, wid.z, m0, gid.x);
   if (ROWS == 16u) { store(s1, wid.z, m0 + 8u, gid.x); }

@@ -76,7 +76,8 @@ function launch(a: Tensor, b: Tensor, c: Tensor, epi: Epilogue, batch: number, M
       buffers, params, constants: { TA: ta ? 1 : 0, TB: tb ? 1 : 0, ...e }, workgroups: [x, y, batch], work: 2 * M * N * K * batch * 3,
     });
   } else if (variant === 'subgroup') {
-    const entry = ta ? 'tn' : tb ? 'nt' : 'nn';
+    // A transposed A is read as vec4 where its rows and batches are vec4-aligned (1.1-1.2× on dW).
+    const entry = ta ? ([M, lda, aBatch].every((v) => v % 4 === 0) ? 'tn4' : 'tn') : tb ? 'nt' : 'nn';
     const WG = subgroupWorkgroupSize(N);
     const ROWS = M > 8 ? 16 : 8;
     const STRIDED = lda !== (ta ? M : K) || ldb !== (tb ? K : N) ? 1 : 0;

@@ -112,7 +112,7 @@ export const REGISTRY = {
   contrastive: single('contrastive.wgsl', contrastive, ['normalize', 'rows', 'grad_logits', 'normalize_backward']),
   matmul: {
     subgroup: {
-      file: 'matmul.subgroup.wgsl', source: matmulSubgroup, entries: ['nn', 'nt', 'tn'], subgroups: true,
+      file: 'matmul.subgroup.wgsl', source: matmulSubgroup, entries: ['nn', 'nt', 'tn', 'tn4'], subgroups: true,
       when: 'CPU adapters with 8-lane subgroups, K and N multiples of 4, not both operands transposed (8 or 16 rows per invocation sharing each B load)',
       supports: (p) => hasSubgroupsOf8() && p.K % 4 === 0 && p.N % 4 === 0 && !(p.transA && p.transB) && p.M > 0 && p.aligned !== false,
       prefers: isCpu,

@@ -35,6 +35,17 @@ for (const variant of ['tiled', 'subgroup', 'naive'] as const) {
         }
       }
     });
+    it(`matmul ${variant}: Aᵀ·B where M is a multiple of 4 (the subgroup kernel's vec4 reads of A): partial row blocks, 8-row blocks, batched`, async () => {
+      if (variant === 'subgroup' && !deviceInfo().hasSubgroups) return expect(deviceInfo().hasSubgroups).toBe(false);
+      ops.forceVariant('matmul', variant);
+      for (const [M, N, K] of [[4, 8, 8], [8, 4, 12], [12, 20, 16], [36, 12, 24], [68, 8, 4]] as Array<[number, number, number]>) {
+        await checkOp(`${variant} tn ${M}x${N}x${K}`, ([a, b]) => ops.matmul(a!, b!, { transA: true }), ([a, b]) => matmul2(a!, b!, M, N, K, true, false),
+          [{ data: randArray(M * K, M + 3 * K), shape: [K, M] }, { data: randArray(K * N, N + 5 * K), shape: [K, N] }], { atol: 2e-5 });
+      }
+      const [B, M, N, K] = [3, 20, 8, 12];
+      await checkOp(`${variant} tn batched`, ([a, b]) => ops.matmul(a!, b!, { transA: true }), ([a, b]) => batchedRef(a!, b!, B, true, true, M, N, K, true, false),
+        [{ data: randArray(B * M * K, 9), shape: [B, K, M] }, { data: randArray(B * K * N, 10), shape: [B, K, N] }], { atol: 2e-5 });
+    });
     it(`matmul ${variant}: batched, broadcast batch, 4-D`, async () => {
       ops.forceVariant('matmul', variant);
       const [B, M, N, K] = [3, 7, 8, 12];
