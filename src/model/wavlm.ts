@@ -302,10 +302,10 @@ export class WavLMAttention extends Module {
   forward(x: Tensor, positionBias: Tensor, keyPaddingMask: Tensor | null, outputAttentions = false, residual?: Tensor): { out: Tensor; weights?: Tensor } {
     const [B, T, D] = x.shape as [number, number, number];
     const H = this.c.num_attention_heads;
-    const heads = (t: Tensor): Tensor => permute(t.reshape([B, T, H, D / H]), [0, 2, 1, 3]);
-    // Gate from the layer input split into heads: sigmoid of two sums of 4 → (a, b).
-    const proj = this.gru_rel_pos_linear.forward(heads(x)).reshape([B, H, T, 2, 4]); // [B,H,T,2,4]
-    const gates = sigmoid(sum(proj, 4)); // [B,H,T,2]
+    // Gate from the layer input split into heads: sigmoid of two sums of 4 → (a, b). Computed on
+    // x viewed as [B, T, H, Dh]; only the small result moves heads before time (HF permutes x).
+    const proj = this.gru_rel_pos_linear.forward(x.reshape([B, T, H, D / H])).reshape([B, T, H, 2, 4]);
+    const gates = permute(sigmoid(sum(proj, 4)), [0, 2, 1, 3]); // [B,H,T,2]
     const ga = narrow(gates, 3, 0, 1); // [B,H,T,1]
     const gb = narrow(gates, 3, 1, 1);
     const gate = affine(mul(ga, affine(mul(gb, this.gru_rel_pos_const), 1, -1)), 1, 2);
