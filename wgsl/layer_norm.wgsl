@@ -5,7 +5,8 @@
 // backward_params (per column c):  dw[c] = Σ_rows dy·x̂,  db[c] = Σ_rows dy
 // AFFINE = false skips w and b (group_norm composes its own per-channel affine).
 // group_cl: group norm with one channel per group over x [B, C, T] (normalized over T), its
-// per-channel affine and, with ACT = 1, a GELU, written channels last: y [B, T, C]. One pass where
+// per-channel affine and, with ACT = 1, a GELU, written channels last: y [B, T, C]. x's rows may
+// be stored W ≥ T long (the first T values count). One pass where
 // the composition takes five (norm, scale, shift, transpose, GELU); forward only (WavLM's first
 // conv layer without gradients). One invocation per (b, c) row; the row is read three times,
 // from cache.
@@ -27,7 +28,7 @@ struct Params { rows: u32, D: u32, eps: f32 }
 @group(0) @binding(4) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(5) var<storage, read_write> db: array<f32>;
 override AFFINE: bool = true;
-struct GroupParams { B: u32, C: u32, T: u32, eps: f32 }
+struct GroupParams { B: u32, C: u32, T: u32, eps: f32, W: u32 }
 @group(0) @binding(0) var<uniform> gp: GroupParams;
 override ACT: u32 = 0;
 #include "lib/erf.wgsl"
@@ -105,7 +106,7 @@ fn group_cl(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   if (row >= gp.B * gp.C) { return; }
   let c = row % gp.C;
   let bi = row / gp.C;
-  let base = row * gp.T;
+  let base = row * gp.W;                       // rows stored W ≥ T long (a padded product)
   let st = row_stats(base, gp.T, gp.eps);
   let scale = st.y * w[c];
   let shift = b[c] - st.x * scale;

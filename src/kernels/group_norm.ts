@@ -8,7 +8,7 @@ import { Tensor, fmt, isGradEnabled } from '../tensor/tensor.js';
 import { f32 } from '../tensor/runtime.js';
 import { layerNorm } from './layer_norm.js';
 import { add, mul } from './binary.js';
-import { transpose } from './copy.js';
+import { transpose, narrow } from './copy.js';
 import { gelu } from './unary.js';
 import { expectDType, launch1d } from './util.js';
 import { kernel } from './registry.js';
@@ -32,19 +32,23 @@ export function groupNorm(x: Tensor, groups: number, w: Tensor, b: Tensor, eps =
  * `act(group_norm(x, C, w, b)).transpose(1, 2)`: group norm with one channel per group over
  * x [B, C, T], its affine and an optional GELU, returned channels last [B, T, C]. Without
  * gradients it is one pass (`layer_norm.wgsl`'s `group_cl`); with them, the composition.
- * WavLM's first conv layer: its 512 × T/5 output, where the passes are what cost.
+ * WavLM's first conv layer: its 512 × T/5 output, where the passes are what cost. With
+ * `length`, x is [B, C, W] and only the first `length` steps of each row count (a product whose
+ * rows were padded to W, read without slicing them out first).
  */
-export function groupNormChannelsLast(x: Tensor, w: Tensor, b: Tensor, opts: { activation?: 'gelu' | null; eps?: number } = {}): Tensor {
+export function groupNormChannelsLast(x: Tensor, w: Tensor, b: Tensor, opts: { activation?: 'gelu' | null; eps?: number; length?: number } = {}): Tensor {
   const eps = opts.eps ?? 1e-5;
   expectDType('group_norm', 'f32', x, w, b);
   if (x.ndim !== 3) throw new Error(`group_norm: expected x of shape [B, C, T], got ${fmt(x.shape)}`);
-  const [B, C, T] = x.shape as [number, number, number];
+  const [B, C, W] = x.shape as [number, number, number];
+  const T = opts.length ?? W;
+  if (!Number.isInteger(T) || T < 1 || T > W) throw new Error(`group_norm: length ${T} must be an integer from 1 to the rows' ${W} steps`);
   if (w.size !== C || b.size !== C) throw new Error(`group_norm: weight ${fmt(w.shape)} and bias ${fmt(b.shape)} must have one value per channel (${C})`);
   if (isGradEnabled() && [x, w, b].some((t) => t.requiresGrad)) {
-    const y = transpose(groupNorm(x, C, w, b, eps));
+    const y = transpose(groupNorm(T < W ? narrow(x, 2, 0, T) : x, C, w, b, eps));
     return opts.activation === 'gelu' ? gelu(y) : y;
   }
   const y = new Tensor([B, T, C], 'f32');
-  launch1d(kernel('layer_norm'), B * C, [x.buffer, w.buffer, b.buffer, y.buffer], [B, C, T, f32(eps)], { ACT: opts.activation === 'gelu' ? 1 : 0 }, 'group_cl', 300 * x.size);
+  launch1d(kernel('layer_norm'), B * C, [x.buffer, w.buffer, b.buffer, y.buffer], [B, C, T, f32(eps), W], { ACT: opts.activation === 'gelu' ? 1 : 0 }, 'group_cl', 300 * B * C * T);
   return y;
 }

@@ -9,11 +9,11 @@
  *   → layers with the gated relative position bias (buckets embedded in layer 0, reused by all)
  * @module
  */
-import { Tensor, Rng, fromArray, keep } from '../tensor/tensor.js';
+import { Tensor, Rng, fromArray, keep, isGradEnabled } from '../tensor/tensor.js';
 import { deviceInfo, gpuDevice } from '../tensor/device.js';
 import {
   add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, conv1dFrames, groupNormChannelsLast, layerNorm, permute, narrow, transpose, attention,
-  embedding, affine, where, concat, attentionWeights, matmul, mean,
+  embedding, affine, where, concat, attentionWeights, matmul, mean, im2col,
 } from '../kernels/index.js';
 import { Module, Linear, LayerNorm, Dropout, param, uniformInit, givenMask, splitHeads } from './module.js';
 import { profileScope } from '../tensor/runtime.js';
@@ -152,10 +152,25 @@ class ConvLayer extends Module {
    * goes on channels last [B, T, C].
    */
   forwardFirst(wave: Tensor): Tensor {
-    const y = conv1d(wave, this.conv.weight, this.conv.bias, { stride: this.stride });
+    const { weight, bias } = this.conv;
+    const ln = this.layer_norm;
+    // One clip without gradients (the feature encoder takes long clips one at a time): the group
+    // norm reads the product W · cols [Cout, W] in place, its rows padded to a multiple of 4 as
+    // conv1d pads them, instead of conv1d slicing the 512 × T/5 product out first.
+    if (this.norm === 'group' && wave.shape[0] === 1 && !bias && !(isGradEnabled() && [wave, weight, ln!.weight, ln!.bias].some((t) => t.requiresGrad))) {
+      const [Cout, , K] = weight.shape as [number, number, number];
+      const T = Math.floor((wave.shape[2]! - K) / this.stride) + 1;
+      const cols = im2col(wave, K, this.stride, 0, 1, Math.ceil(T / 4) * 4);
+      const y = matmul(weight.reshape([Cout, K]), cols);
+      cols.dispose();
+      const out = groupNormChannelsLast(y.reshape([1, Cout, cols.shape[2]!]), ln!.weight, ln!.bias, { activation: 'gelu', length: T });
+      y.dispose();
+      return out;
+    }
+    const y = conv1d(wave, weight, bias, { stride: this.stride });
     // Group norm, GELU and the transpose in one pass without gradients.
     if (this.norm === 'group') {
-      const out = groupNormChannelsLast(y, this.layer_norm!.weight, this.layer_norm!.bias, { activation: 'gelu' });
+      const out = groupNormChannelsLast(y, ln!.weight, ln!.bias, { activation: 'gelu' });
       if (!out.requiresGrad) y.dispose();
       return out;
     }

@@ -56,7 +56,18 @@ describe('group_norm', () => {
         expectClose(await y.toArray(), ref(Float64Array.from(x), Float64Array.from(w), Float64Array.from(b), act), 3e-5, 1e-4, `group_cl B=${B} C=${C} T=${T} gelu=${act}`);
         await checkOp(`group norm channels last, composed with gradients (gelu=${act})`, ([xt, wt, bt]) => ops.groupNormChannelsLast(xt!, wt!, bt!, { activation: act ? 'gelu' : null }),
           ([xr, wr, br]) => ref(xr!, wr!, br!, act), [{ data: x, shape: [B, C, T] }, { data: w, shape: [C] }, { data: b, shape: [C] }], { atol: 3e-5, gradAtol: 3e-4 });
+        // The rows stored W = T + 3 long (a padded product): only the first T steps count.
+        const W = T + 3;
+        const xp = new Float32Array(B * C * W).fill(1e4);
+        for (let r = 0; r < B * C; r++) xp.set(x.subarray(r * T, (r + 1) * T), r * W);
+        const yp = noGrad(() => ops.groupNormChannelsLast(fromArray(xp, [B, C, W]), fromArray(w, [C]), fromArray(b, [C]), { activation: act ? 'gelu' : null, length: T }));
+        expect(yp.shape).toEqual([B, T, C]);
+        expectClose(await yp.toArray(), ref(Float64Array.from(x), Float64Array.from(w), Float64Array.from(b), act), 3e-5, 1e-4, `group_cl padded rows B=${B} C=${C} T=${T} gelu=${act}`);
+        await checkOp(`group norm channels last, padded rows, composed with gradients (gelu=${act})`, ([xt, wt, bt]) => ops.groupNormChannelsLast(xt!, wt!, bt!, { activation: act ? 'gelu' : null, length: T }),
+          ([xr, wr, br]) => ref(Float64Array.from({ length: n }, (_, i) => xr![Math.floor(i / T) * W + (i % T)]!), wr!, br!, act),
+          [{ data: xp.map((v) => (v === 1e4 ? 0 : v)), shape: [B, C, W] }, { data: w, shape: [C] }, { data: b, shape: [C] }], { atol: 3e-5, gradAtol: 3e-4 });
       }
     }
+    expect(() => ops.groupNormChannelsLast(fromArray(new Float32Array(8), [1, 2, 4]), fromArray(new Float32Array(2), [2]), fromArray(new Float32Array(2), [2]), { length: 5 })).toThrow(/length 5 must be an integer from 1 to the rows' 4 steps/);
   });
 });

@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fromArray } from '../../src/tensor/tensor.js';
+import { fromArray, noGrad } from '../../src/tensor/tensor.js';
 import { WavLMModel, readWavLMConfig, relativePositionBucket } from '../../src/model/wavlm.js';
 import { TensorSource, loadInto } from '../../src/model/weights.js';
 import { Case } from '../fixture.js';
@@ -40,6 +40,11 @@ describe('wavlm', () => {
         expectClose(validRows(await out.hiddenStates![i + 1]!.toArray(), T, D, out.frameLengths), validRows(c.f(ref), T, D, out.frameLengths), 1e-4, 1e-3, `${variant} layer ${i}`);
       }
       expectClose(validRows(await out.lastHiddenState.toArray(), T, D, out.frameLengths), validRows(c.f('out.masked.final'), T, D, out.frameLengths), 1e-4, 1e-3, `${variant} final`);
+      // One clip without gradients (the path feature extraction takes: the first conv layer's
+      // group norm reads its product in place): the first item's conv features.
+      const one = noGrad(() => model.forward(fromArray(c.f('in.waveform').subarray(0, S), [1, S])));
+      const F = out.convFeatures.shape[2]!;
+      expectClose(await one.convFeatures.toArray(), c.f('out.conv_features').subarray(0, T * F), 1e-4, 1e-3, `${variant} conv_features, one clip without gradients`);
     });
   }
 });
