@@ -54,6 +54,18 @@ describe('copy', () => {
       for (let r = 0; r < 3; r++) for (let c = 0; c < 11; c++) y[(r + 1) * 18 + c + 2] = x![r * 11 + c]!;
       return y;
     }, [{ data: randArray(33, 7), shape: [3, 11] }]);
+    // Rows of several 32-element runs (a CPU adapter's), the padding inside the first and last.
+    await checkOp('pad long rows', ([x]) => ops.pad(x!, [0, 5], [1, 9], 2), ([x]) => {
+      const y = new Float64Array(4 * 84).fill(2);
+      for (let r = 0; r < 3; r++) for (let c = 0; c < 70; c++) y[r * 84 + c + 5] = x![r * 70 + c]!;
+      return y;
+    }, [{ data: randArray(210, 8), shape: [3, 70] }]);
+    await checkOp('slice long rows', ([x]) => ops.slice(x!, [1, 3], [2, 97]), ([x]) => {
+      const y: number[] = [];
+      for (let r = 1; r < 3; r++) for (let c = 3; c < 100; c++) y.push(x![r * 101 + c]!);
+      return y;
+    }, [{ data: randArray(303, 9), shape: [3, 101] }]);
+    await checkOp('permute long rows', ([x]) => ops.permute(x!, [1, 0, 2]), ([x]) => permuteRef(x!, [3, 2, 65], [1, 0, 2]), [{ data: randArray(390, 10), shape: [3, 2, 65] }]);
   });
   it('copy concat along an inner axis', async () => {
     await checkOp('concat', ([a, b]) => ops.concat([a!, b!], 1), ([a, b]) => {
