@@ -2,8 +2,9 @@
 // Broadcasting is done by strides: a dimension of size 1 has stride 0, so no input is expanded.
 // Thread mapping: one invocation per output element; when both inputs already have the output's
 // shape (`same` = 1) the index is used directly, skipping the stride walk. Otherwise one
-// invocation per run of `run` (≤ 8) elements along the last dimension, so the index is split
-// into coordinates once per run: integer division has no vector instruction on CPU adapters.
+// invocation per run of `run` elements along the last dimension (runLength in util.ts), so the
+// index is split into coordinates once per run: integer division has no vector instruction on
+// CPU adapters.
 // Bindings: 1 = a, 2 = b, 3 = out.
 struct Params {
   n: u32, ndim: u32, same: u32, run: u32,   // run: elements per invocation when broadcasting

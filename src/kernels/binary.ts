@@ -8,7 +8,7 @@
  */
 import { Tensor, record, fmt } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides } from '../tensor/shape.js';
-import { dims8, expectDType, launch1d } from './util.js';
+import { dims8, expectDType, launch1d, runLength } from './util.js';
 import { neg, scale } from './unary.js';
 import { sumTo } from './reduce.js';
 import { kernel } from './registry.js';
@@ -24,9 +24,9 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = new Tensor(shape, 'f32');
   const same = fmt(a.shape) === fmt(shape) && fmt(b.shape) === fmt(shape) ? 1 : 0;
-  // Broadcasting: one invocation per run of up to 8 elements of the last dimension.
+  // Broadcasting: one invocation per run of the last dimension (see runLength).
   const L = shape.length ? shape.at(-1)! : 1;
-  const run = Math.max(1, Math.min(8, L));
+  const run = runLength(L);
   const same4 = same === 1 && out.size % 4 === 0; // whole vec4s: the same4 entry point
   const invocations = same4 ? out.size / 4 : same || !L ? out.size : (out.size / L) * Math.ceil(L / run);
   launch1d(kernel('binary'), invocations, [a.buffer, b.buffer, out.buffer], [

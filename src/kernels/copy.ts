@@ -8,9 +8,8 @@
 import { f32 } from '../tensor/runtime.js';
 import { Tensor, record, fmt } from '../tensor/tensor.js';
 import { stridesOf } from '../tensor/shape.js';
-import { axisOf, dims8, launch1d } from './util.js';
+import { axisOf, dims8, launch1d, runLength } from './util.js';
 import { kernel } from './registry.js';
-import { deviceInfo } from '../tensor/device.js';
 
 /** A strided copy: the index space `shape`, read with strides `ss` and written with strides `ds` (optionally padded between `lo` and `hi`). */
 export interface CopySpec {
@@ -24,15 +23,6 @@ export interface CopySpec {
   padValue?: number;
 }
 
-/**
- * Elements per invocation. On a CPU adapter splitting the index into coordinates (integer
- * divisions, one scalar division per lane) is what costs: runs of 32 copy WavLM's attention
- * operands 1.5–2× faster than runs of 8 (0.2–0.3 → 0.4–0.5 G elements/s). On a GPU, shorter
- * runs keep neighbouring invocations on neighbouring addresses.
- */
-const RUN_CPU = 32;
-const RUN_GPU = 8;
-
 /** Launches the copy kernel: `dst` ← `src` through `spec` (no autograd record). */
 export function copyInto(op: string, src: Tensor, dst: Tensor, spec: CopySpec): void {
   // A scalar is a 1-element row.
@@ -41,9 +31,9 @@ export function copyInto(op: string, src: Tensor, dst: Tensor, spec: CopySpec): 
   for (const d of c.shape) n *= d;
   const pad = c.lo ? 1 : 0;
   const pv = c.padValue ?? 0;
-  // Up to RUN elements of the last dimension per invocation (fewer when rows are shorter).
+  // A run of the last dimension per invocation (see runLength).
   const L = c.shape.at(-1)!;
-  const run = Math.max(1, Math.min(deviceInfo().isCpu ? RUN_CPU : RUN_GPU, L));
+  const run = runLength(L);
   const runs = Math.ceil(L / run);
   launch1d(kernel('copy'), L ? (n / L) * runs : 0, [src.buffer, dst.buffer], [
     n, c.shape.length, c.srcOff ?? 0, c.dstOff ?? 0,
