@@ -353,7 +353,6 @@ async function readProfiles(): Promise<void> {
       const ms = Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
       add(profileTotals, label, ms);
       add(scopeTotals, scopes[i]!, ms);
-      add(((globalThis as any).__detail ??= new Map()), scopes[i]! + ' | ' + label, ms);
     });
     buffer.unmap();
     buffer.destroy();
