@@ -65,11 +65,7 @@ fn df(v: f32) -> f32 {
     case TANH: { let t = tanh_(v); return 1.0 - t * t; }
     case SIGMOID: { let s = sigmoid_(v); return s * (1.0 - s); }
     case RELU: { return select(0.0, 1.0, v > 0.0); }
-    case GELU: {
-      let cdf = 0.5 * (1.0 + erf_(v * 0.70710678118654752));
-      let pdf = 0.3989422804014327 * exp(-0.5 * v * v);
-      return cdf + v * pdf;
-    }
+    case GELU: { return gelu_grad_(v); }
     case AFFINE: { return p.a; }
     case SQUARE: { return 2.0 * v; }
     case RECIPROCAL: { return -1.0 / (v * v); }

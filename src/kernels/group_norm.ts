@@ -4,12 +4,11 @@
  * broadcasting ops. Gradients come from those ops.
  * @module
  */
-import { Tensor, fmt, isGradEnabled } from '../tensor/tensor.js';
+import { Tensor, fmt, record } from '../tensor/tensor.js';
 import { f32 } from '../tensor/runtime.js';
 import { layerNorm } from './layer_norm.js';
 import { add, mul } from './binary.js';
-import { transpose, narrow } from './copy.js';
-import { gelu } from './unary.js';
+import { sumTo } from './reduce.js';
 import { expectDType, launch1d } from './util.js';
 import { kernel } from './registry.js';
 
@@ -30,11 +29,12 @@ export function groupNorm(x: Tensor, groups: number, w: Tensor, b: Tensor, eps =
 
 /**
  * `act(group_norm(x, C, w, b)).transpose(1, 2)`: group norm with one channel per group over
- * x [B, C, T], its affine and an optional GELU, returned channels last [B, T, C]. Without
- * gradients it is one pass (`layer_norm.wgsl`'s `group_cl`); with them, the composition.
- * WavLM's first conv layer: its 512 × T/5 output, where the passes are what cost. With
+ * x [B, C, T], its affine and an optional GELU, returned channels last [B, T, C]. One pass
+ * (`layer_norm.wgsl`'s `group_cl`) where the composition takes five (norm, scale, shift,
+ * transpose, GELU), and one for the backward (`group_cl_backward`) where the composition's
+ * take eight: WavLM's first conv layer, 512 × T/5 values, where the passes are what cost. With
  * `length`, x is [B, C, W] and only the first `length` steps of each row count (a product whose
- * rows were padded to W, read without slicing them out first).
+ * rows were padded to W, read without slicing them out first; dx is 0 in the padding).
  */
 export function groupNormChannelsLast(x: Tensor, w: Tensor, b: Tensor, opts: { activation?: 'gelu' | null; eps?: number; length?: number } = {}): Tensor {
   const eps = opts.eps ?? 1e-5;
@@ -44,11 +44,23 @@ export function groupNormChannelsLast(x: Tensor, w: Tensor, b: Tensor, opts: { a
   const T = opts.length ?? W;
   if (!Number.isInteger(T) || T < 1 || T > W) throw new Error(`group_norm: length ${T} must be an integer from 1 to the rows' ${W} steps`);
   if (w.size !== C || b.size !== C) throw new Error(`group_norm: weight ${fmt(w.shape)} and bias ${fmt(b.shape)} must have one value per channel (${C})`);
-  if (isGradEnabled() && [x, w, b].some((t) => t.requiresGrad)) {
-    const y = transpose(groupNorm(T < W ? narrow(x, 2, 0, T) : x, C, w, b, eps));
-    return opts.activation === 'gelu' ? gelu(y) : y;
-  }
+  const ACT = opts.activation === 'gelu' ? 1 : 0;
+  const params = [B, C, T, f32(eps), W];
   const y = new Tensor([B, T, C], 'f32');
-  launch1d(kernel('layer_norm'), B * C, [x.buffer, w.buffer, b.buffer, y.buffer], [B, C, T, f32(eps), W], { ACT: opts.activation === 'gelu' ? 1 : 0 }, 'group_cl', 300 * B * C * T);
-  return y;
+  const stats = new Tensor([B * C, 2], 'f32');
+  launch1d(kernel('layer_norm'), B * C, [x.buffer, w.buffer, b.buffer, y.buffer, stats.buffer], params, { ACT }, 'group_cl', 300 * B * C * T);
+  const out = record('group_norm', y, [x, w, b], (g) => {
+    const dx = new Tensor(x.shape, 'f32');
+    const dwRows = new Tensor([B, C], 'f32');
+    const dbRows = new Tensor([B, C], 'f32');
+    launch1d(kernel('layer_norm'), B * C, [x.buffer, w.buffer, b.buffer, null, null, g.buffer, stats.buffer, dx.buffer, dwRows.buffer, dbRows.buffer],
+      params, { ACT }, 'group_cl_backward', 500 * B * C * T);
+    const dw = sumTo(dwRows, [1, C]).reshape(w.shape);
+    const db = sumTo(dbRows, [1, C]).reshape(b.shape);
+    dwRows.dispose();
+    dbRows.dispose();
+    return [dx, dw, db];
+  });
+  if (!out.requiresGrad) stats.dispose();
+  return out;
 }

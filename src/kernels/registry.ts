@@ -102,7 +102,7 @@ export const REGISTRY = {
   copy: single('copy.wgsl', copy, ['main']),
   reduce: single('reduce.wgsl', reduce, ['main', 'argmax', 'max_backward']),
   softmax: single('softmax.wgsl', softmax, ['main', 'backward', 'main4', 'backward4']),
-  layer_norm: single('layer_norm.wgsl', layerNorm, ['main', 'backward', 'backward_params', 'group_cl']),
+  layer_norm: single('layer_norm.wgsl', layerNorm, ['main', 'backward', 'backward_params', 'group_cl', 'group_cl_backward']),
   im2col: single('im2col.wgsl', im2col, ['main', 'backward']),
   frames: single('frames.wgsl', frames, ['fold']),
   embedding: single('embedding.wgsl', embedding, ['main', 'backward']),

@@ -9,7 +9,7 @@
  *   → layers with the gated relative position bias (buckets embedded in layer 0, reused by all)
  * @module
  */
-import { Tensor, Rng, fromArray, keep, isGradEnabled } from '../tensor/tensor.js';
+import { Tensor, Rng, fromArray, keep } from '../tensor/tensor.js';
 import { deviceInfo, gpuDevice } from '../tensor/device.js';
 import {
   add, mul, gelu, sigmoid, sum, sqrt, square, div, conv1d, conv1dFrames, groupNormChannelsLast, layerNorm, permute, narrow, transpose, attention,
@@ -154,21 +154,22 @@ class ConvLayer extends Module {
   forwardFirst(wave: Tensor): Tensor {
     const { weight, bias } = this.conv;
     const ln = this.layer_norm;
-    // One clip without gradients (the feature encoder takes long clips one at a time): the group
-    // norm reads the product W · cols [Cout, W] in place, its rows padded to a multiple of 4 as
-    // conv1d pads them, instead of conv1d slicing the 512 × T/5 product out first.
-    if (this.norm === 'group' && wave.shape[0] === 1 && !bias && !(isGradEnabled() && [wave, weight, ln!.weight, ln!.bias].some((t) => t.requiresGrad))) {
+    // One clip (the feature encoder takes long clips one at a time): the group norm reads the
+    // product W · cols [Cout, W] in place, its rows padded to a multiple of 4 as conv1d pads
+    // them, instead of conv1d slicing the 512 × T/5 product out first.
+    if (this.norm === 'group' && wave.shape[0] === 1 && !bias) {
       const [Cout, , K] = weight.shape as [number, number, number];
       const T = Math.floor((wave.shape[2]! - K) / this.stride) + 1;
-      const cols = im2col(wave, K, this.stride, 0, 1, Math.ceil(T / 4) * 4);
+      const W = Math.ceil(T / 4) * 4;
+      const cols = im2col(wave, K, this.stride, 0, 1, W);
       const y = matmul(weight.reshape([Cout, K]), cols);
-      cols.dispose();
-      const out = groupNormChannelsLast(y.reshape([1, Cout, cols.shape[2]!]), ln!.weight, ln!.bias, { activation: 'gelu', length: T });
-      y.dispose();
+      if (!y.requiresGrad) cols.dispose(); // dW reads it
+      const out = groupNormChannelsLast(y.reshape([1, Cout, W]), ln!.weight, ln!.bias, { activation: 'gelu', length: T });
+      if (!out.requiresGrad) y.dispose();
       return out;
     }
     const y = conv1d(wave, weight, bias, { stride: this.stride });
-    // Group norm, GELU and the transpose in one pass without gradients.
+    // Group norm, GELU and the transpose in one pass.
     if (this.norm === 'group') {
       const out = groupNormChannelsLast(y, ln!.weight, ln!.bias, { activation: 'gelu' });
       if (!out.requiresGrad) y.dispose();

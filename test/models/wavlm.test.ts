@@ -50,6 +50,27 @@ describe('wavlm', () => {
 });
 
 describe('wavlm training extras', () => {
+  it('wavlm: one clip through the first conv layer\'s in-place path gives the batched path\'s gradients (feature encoder weights, group norm affine)', async () => {
+    const { mean, square, backward } = await import('../../src/kernels/index.js');
+    const dir = join(root, 'base');
+    const c = new Case('wavlm/base/io');
+    const S = c.shape('in.waveform')[1]!;
+    const clip = c.f('in.waveform').subarray(0, S);
+    const grads = async (B: number): Promise<Float32Array[]> => {
+      const model = new WavLMModel(readWavLMConfig(dir)).eval();
+      loadInto(model, TensorSource.fromFolder(dir));
+      const wave = new Float32Array(B * S);
+      for (let b = 0; b < B; b++) wave.set(clip, b * S);
+      // Mean over the batch: B copies of one clip have the one clip's gradients.
+      backward(mean(square(model.feature_extractor.forward(fromArray(wave, [B, S])))));
+      const first = model.feature_extractor.conv_layers[0]!;
+      return Promise.all([first.conv.weight, first.layer_norm!.weight, first.layer_norm!.bias, model.feature_extractor.conv_layers[1]!.conv.weight]
+        .map(async (t) => (await t.grad!.toArray()) as Float32Array));
+    };
+    const [one, two] = [await grads(1), await grads(2)];
+    ['conv_layers.0.conv.weight', 'conv_layers.0.layer_norm.weight', 'conv_layers.0.layer_norm.bias', 'conv_layers.1.conv.weight']
+      .forEach((name, i) => expectClose(one[i]!, two[i]!, 1e-5, 1e-3, name));
+  });
   it('wavlm SpecAugment spans follow HF\'s rule; LayerDrop and masking act only in training and repeat with the seed', async () => {
     const { timeMaskSpans } = await import('../../src/model/wavlm.js');
     const { Rng } = await import('../../src/tensor/tensor.js');

@@ -9,3 +9,9 @@ fn erf_(v: f32) -> f32 {
 }
 // HF's "gelu" (exact, erf-based): x · Φ(x).
 fn gelu_(v: f32) -> f32 { return 0.5 * v * (1.0 + erf_(v * 0.70710678118654752)); }
+// Its derivative: Φ(x) + x·φ(x).
+fn gelu_grad_(v: f32) -> f32 {
+  let cdf = 0.5 * (1.0 + erf_(v * 0.70710678118654752));
+  let pdf = 0.3989422804014327 * exp(-0.5 * v * v);
+  return cdf + v * pdf;
+}
