@@ -162,9 +162,9 @@ class ConvLayer extends Module {
       const T = Math.floor((wave.shape[2]! - K) / this.stride) + 1;
       const W = Math.ceil(T / 4) * 4;
       const cols = im2col(wave, K, this.stride, 0, 1, W);
-      const y = matmul(weight.reshape([Cout, K]), cols);
+      const y = matmul(weight.reshape([Cout, K]), cols); // [1, Cout, W]
       if (!y.requiresGrad) cols.dispose(); // dW reads it
-      const out = groupNormChannelsLast(y.reshape([1, Cout, W]), ln!.weight, ln!.bias, { activation: 'gelu', length: T });
+      const out = groupNormChannelsLast(y, ln!.weight, ln!.bias, { activation: 'gelu', length: T });
       if (!out.requiresGrad) y.dispose();
       return out;
     }
