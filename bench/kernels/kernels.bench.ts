@@ -161,6 +161,14 @@ export async function benchKernels(opts: { quick?: boolean; peers?: boolean } = 
       return ln2.forward(f2.forward(f1.forward(h, { activation: 'gelu' }), { residual: h }));
     }));
     rows.push({ workload: w, impl: 'crab (composed attention, fused epilogues)', ms: await time(() => ours(layer), reps) });
+    // The same layer as the models run it: attention by the registry's kernel (on lavapipe the
+    // subgroup one, no T×S matrix in memory) instead of matmul, softmax, matmul.
+    const layerFused = (): Tensor => noGrad(() => tidy(() => {
+      const a = ops.attention(heads(q.forward(x)), heads(k.forward(x)), heads(v.forward(x)));
+      const h = ln1.forward(o.forward(ops.permute(a, [0, 2, 1, 3]).reshape([Bt, T, D]), { residual: x }));
+      return ln2.forward(f2.forward(f1.forward(h, { activation: 'gelu' }), { residual: h }));
+    }));
+    rows.push({ workload: w, impl: `crab (${ops.attentionImpl(D / H, Bt * H * T * T)} attention, fused epilogues)`, ms: await time(() => ours(layerFused), reps) });
     x.dispose();
     const Wd = (): Float32Array => randF(D * D, 7, 0.02);
     if (tf) {
