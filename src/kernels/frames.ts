@@ -24,7 +24,7 @@
 import { Tensor, record, fmt, isGradEnabled } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
 import { matmul, matmulInPlace } from './matmul.js';
-import { permute, pad, narrow } from './copy.js';
+import { permute, pad, narrow, copyInto } from './copy.js';
 import { add } from './binary.js';
 import { sumTo } from './reduce.js';
 import { gelu } from './unary.js';
@@ -57,7 +57,7 @@ function framesProduct(x: Tensor, wp: Tensor, hop: number, K: number, M: number,
   return record('frames', y, b ? [x, wp, b] : [x, wp], (g) => {
     let dx: Tensor | null = null;
     let dwp: Tensor | null = null;
-    if (x.requiresGrad) dx = foldGrad(g, wp, x.shape as [number, number, number], hop, K, M);
+    if (x.requiresGrad) dx = hop === 1 ? transposedGrad(g, wp, x.shape as [number, number, number], K, M) : foldGrad(g, wp, x.shape as [number, number, number], hop, K, M);
     if (wp.requiresGrad) dwp = sumTo(weightGrad(g, x, hop, K, M), wp.shape);
     const db = b?.requiresGrad ? sumTo(g, [N], false) : null;
     return b ? [dx, dwp, db] : [dx, dwp];
@@ -90,6 +90,25 @@ function weightGrad(g: Tensor, x: Tensor, hop: number, K: number, M: number): Te
   main.dispose();
   tail.dispose();
   return out;
+}
+
+/**
+ * dx of a hop-1 frame product, as the transposed convolution: dx[s] = Σ_k dY[s − k] · W_k is
+ * itself a frame product, over dY padded with K − 1 zero frames before (and after, to x's
+ * length), with the weight flipped along k and its channels swapped: wf[c, k, n] = wp[n, K−1−k, c].
+ * The same cost as the forward, where dY·W writes K·C values per frame (WavLM's positional conv:
+ * 128 × 48 per frame, 6× its input) for the fold to sum.
+ */
+function transposedGrad(g: Tensor, wp: Tensor, [Z, L, C]: [number, number, number], K: number, M: number): Tensor {
+  const [Zw, N] = wp.shape as [number, number, number];
+  const wf = new Tensor([Zw, C, K * N], 'f32');
+  // A negative stride along k: u32 arithmetic in the copy kernel wraps, so srcOff − k·C is exact.
+  copyInto('flip', wp, wf, { shape: [Zw, C, K, N], ss: [N * K * C, 1, -C, K * C], ds: [C * K * N, K * N, N, 1], srcOff: (K - 1) * C });
+  const gp = pad(g, [0, K - 1, 0], [0, L - M, 0]); // [Z, L + K − 1, N]
+  const dx = matmulInPlace(gp, wf, { batch: Z, M: L, N: C, K: K * N, transB: true, lda: N, aBatch: (L + K - 1) * N, ldb: K * N, bBatch: Zw === 1 ? 0 : C * K * N });
+  gp.dispose();
+  wf.dispose();
+  return dx;
 }
 
 /**

@@ -44,6 +44,7 @@ describe('conv1dFrames', () => {
   const GROUPED: Array<[number[], number[], boolean, number, number, number]> = [
     // x [B, T, Cin], w [Cout, Cin/groups, K], bias, hop, padding, groups
     [[2, 11, 8], [8, 2, 6], true, 1, 3, 4],    // WavLM's positional conv in small: groups, even kernel, padding
+    [[2, 20, 16], [16, 4, 6], false, 1, 3, 4], // the same with vec4-aligned groups: dx by the transposed product on the subgroup kernel
     [[3, 9, 8], [4, 4, 3], false, 2, 1, 2],    // hop 2: items padded to whole hops, straddling frames dropped
     [[1, 7, 4], [8, 4, 3], true, 1, 2, 1],     // padding alone
     [[2, 10, 6], [9, 2, 4], true, 3, 2, 3],    // 2 channels per group: unaligned strides (naive kernel)
@@ -88,9 +89,10 @@ describe('conv1dFrames', () => {
     const { deviceInfo } = await import('../../src/tensor/device.js');
     const lim = deviceInfo().limits as { maxStorageBufferBindingSize: number };
     const saved = lim.maxStorageBufferBindingSize;
-    // [x, w, hop, padding, groups, limit]: the frame gradients are 1440 bytes for the first
-    // (4 chunks of 4 frames under 400), 2 × 1344 for the second (one chunk per group under 1400).
-    const cases: Array<[number[], number[], number, number, number, number]> = [[[1, 20, 4], [4, 4, 6], 1, 0, 1, 400], [[2, 9, 4], [4, 2, 6], 1, 2, 2, 1400]];
+    // [x, w, hop, padding, groups, limit]: the frame gradients are 768 bytes for the first
+    // (2 chunks of 4 frames under 400), 2 × 528 for the second (one chunk per group under 1000).
+    // Hop 2: a hop-1 product takes the transposed product instead (the cases above).
+    const cases: Array<[number[], number[], number, number, number, number]> = [[[1, 20, 4], [4, 4, 6], 2, 0, 1, 400], [[2, 9, 4], [4, 2, 6], 2, 2, 2, 1000]];
     try {
       for (const [xs, ws, hop, padding, groups, limit] of cases) {
         Object.defineProperty(lim, 'maxStorageBufferBindingSize', { value: limit, configurable: true });
