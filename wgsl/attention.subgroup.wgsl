@@ -20,7 +20,9 @@
 //   ds:  the T×S matrices written out, for the engine's matmuls to finish: per 8 query rows ×
 //        32 keys, S = Q·Kᵀ and dP = dO·Vᵀ as above, P = exp(S·scale + bias − lse) and
 //        dS = P ⊙ (dP − Dr); writes P and scale·dS (and dS as d(bias) when wanted). Then
-//        dV = Pᵀ·dO, dQ = (scale·dS)·K, dK = (scale·dS)ᵀ·Q are three plain matmuls.
+//        dV = Pᵀ·dO, dQ = (scale·dS)·K, dK = (scale·dS)ᵀ·Q are three plain matmuls. P and dS
+//        are stored Tp × Sp (T and S rounded up to multiples of 4, zeros beyond), so those
+//        products sum over whole vec4s without padded copies of the T×S matrices.
 //   dq + dkv, streaming (nothing T×S in memory, for long sequences):
 //   dq:  8 query rows × 32-key blocks as in ds; dQ += scale · dS·K, with dS shuffled like P;
 //   dkv: the mirror, 8 keys × 32-query blocks: Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ,
@@ -29,9 +31,9 @@
 #include "lib/rows8.wgsl"
 struct Params {
   B: u32, H: u32, T: u32, S: u32,
-  Dh: u32, hasBias: u32, hasMask: u32, _p0: u32,
+  Dh: u32, hasBias: u32, hasMask: u32, Tp: u32,      // Tp, Sp: ds's P and dS stored [B·H, Tp, Sp]
   biasB: u32, biasH: u32, scale: f32, blocks: u32,   // blocks of 8 rows per (b, h): queries, or keys in dkv
-  _p1: u32, wantBiasGrad: u32, lanes: u32, _p2: u32,  // lanes = 8: a uniform, so the compiler keeps the lane loop rolled
+  _p1: u32, wantBiasGrad: u32, lanes: u32, Sp: u32,   // lanes = 8: a uniform, so the compiler keeps the lane loop rolled
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> q: array<vec4f>;
@@ -191,6 +193,7 @@ fn dsBlock(c: Block, t0: u32, jl: u32, lane: u32, pOut: ptr<function, Rows>) -> 
   return dp;
 }
 
+
 // Index of (query t0 + r, key jl + kk) in a [B·H, T, S] matrix, or none past T or S.
 fn blockAt(c: Block, t0: u32, r: u32, jl: u32, kk: u32) -> i32 {
   if (t0 + r >= p.T || jl + kk >= p.S) { return -1; }
@@ -207,11 +210,15 @@ fn ds(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let g = dsBlock(c, c.r0, jl, lane, &pr);
     for (var r = 0u; r < 8u; r++) {
       for (var kk = 0u; kk < 4u; kk++) {
-        let i = blockAt(c, c.r0, r, jl, kk);
-        if (i < 0) { continue; }
-        P[i] = pr[r][kk];
-        dS[i] = g[r][kk] * p.scale;
-        if (p.wantBiasGrad == 1u) { dBias[i] = g[r][kk]; }
+        let t = c.r0 + r;
+        let j = jl + kk;
+        if (t >= p.Tp || j >= p.Sp) { continue; }
+        // P and dS rows and columns past T and S (padding to Tp, Sp) hold zeros.
+        let inside = t < p.T && j < p.S;
+        let i = (c.bh * p.Tp + t) * p.Sp + j;
+        P[i] = select(0.0, pr[r][kk], inside);
+        dS[i] = select(0.0, g[r][kk] * p.scale, inside);
+        if (p.wantBiasGrad == 1u && inside) { dBias[blockAt(c, c.r0, r, jl, kk)] = g[r][kk]; }
       }
     }
   }

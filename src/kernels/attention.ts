@@ -13,7 +13,8 @@ import { Tensor, fmt, record } from '../tensor/tensor.js';
 import { expectDType, launch1d } from './util.js';
 import { kernel, chooseVariant, type VariantName } from './registry.js';
 import { sumTo } from './reduce.js';
-import { matmul } from './matmul.js';
+import { matmul, matmulInPlace } from './matmul.js';
+import { pad } from './copy.js';
 import { softmax } from './softmax.js';
 import { scale as scaleOp } from './unary.js';
 import { add } from './binary.js';
@@ -123,8 +124,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   let out: Tensor;
   if (impl === 'subgroup' || impl === 'subgroup_streaming') {
     // Uniforms of attention.subgroup.wgsl: the shared 12 with `blocks` in slot 11, then wantBiasGrad and lanes.
+    // ds stores P and dS [B·H, Tp, Sp]: T and S rounded up to multiples of 4, zeros beyond.
+    const [Tp, Sp] = [Math.ceil(T / 4) * 4, Math.ceil(S / 4) * 4];
     const sub = (blocks: number, biasGrad: boolean): Array<number | { f: number }> => [
-      B, H, T, S, Dh, bias ? 1 : 0, mask ? 1 : 0, 0, biasB, biasH, f32(scale), blocks, 0, biasGrad ? 1 : 0, 8, 0,
+      B, H, T, S, Dh, bias ? 1 : 0, mask ? 1 : 0, Tp, biasB, biasH, f32(scale), blocks, 0, biasGrad ? 1 : 0, 8, Sp,
     ];
     // work: matmul-sized products (2·rows·S·Dh FLOPs each) the entry point computes.
     const run = (entry: string, blocks: number, products: number, buffers: Array<GPUBuffer | null>, biasGrad = false): void => dispatch(
@@ -139,13 +142,24 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       const shared = [q.buffer, k.buffer, v.buffer, bb, mb, null, lse.buffer, g.buffer, Dr.buffer];
       let dQ: Tensor, dK: Tensor, dV: Tensor;
       if (impl === 'subgroup') {
-        // P and scale·dS written once by `ds`; the three products run on the matmul kernel.
-        const P = new Tensor([B, H, T, S], 'f32');
-        const dS = new Tensor([B, H, T, S], 'f32');
+        // P and scale·dS written once by `ds`, zero-padded to [Tp, Sp]; the three products run
+        // on the matmul kernel, reading them in place and summing over Tp or Sp: only the
+        // [·, Dh] operands are padded (with zero rows) to match.
+        const Z = B * H;
+        const P = new Tensor([Z, Tp, Sp], 'f32');
+        const dS = new Tensor([Z, Tp, Sp], 'f32');
         run('ds', Math.ceil(T / 8), 2, [...shared, P.buffer, dS.buffer, dBiasFull.buffer], wantBiasGrad);
-        dV = matmul(P, g, { transA: true });
-        dQ = matmul(dS, k);
-        dK = matmul(dS, q, { transA: true });
+        const rowsTo = (t: Tensor, n: number, to: number): Tensor => (to > n ? pad(t, [0, 0, 0, 0], [0, 0, to - n, 0]) : t);
+        const [gp, kp, qp] = [rowsTo(g, T, Tp), rowsTo(k, S, Sp), rowsTo(q, T, Tp)];
+        const shaped = (t: Tensor, shape: readonly number[]): Tensor => {
+          const out = t.reshape(shape);
+          t.dispose(); // the view keeps the buffer
+          return out;
+        };
+        dV = shaped(matmulInPlace(P, gp, { batch: Z, M: S, N: Dh, K: Tp, transA: true, lda: Sp, aBatch: Tp * Sp, ldb: Dh, bBatch: Tp * Dh }), v.shape);
+        dQ = shaped(matmulInPlace(dS, kp, { batch: Z, M: T, N: Dh, K: Sp, lda: Sp, aBatch: Tp * Sp, ldb: Dh, bBatch: Sp * Dh }), q.shape);
+        dK = shaped(matmulInPlace(dS, qp, { batch: Z, M: S, N: Dh, K: Tp, transA: true, lda: Sp, aBatch: Tp * Sp, ldb: Dh, bBatch: Tp * Dh }), k.shape);
+        for (const [t, orig] of [[gp, g], [kp, k], [qp, q]] as const) if (t !== orig) t.dispose();
         P.dispose();
         dS.dispose();
       } else {
