@@ -35,39 +35,45 @@ override ROWS: u32 = 16;   // 8 or 16
 // when STRIDED: a dense product keeps one stride value live instead of two in its loop.
 override STRIDED: bool = false;
 
+// Rows k..k+3 of B at this lane's 4 columns.
+struct Quad { b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f }
+fn loadB(b: u32, ldb4: u32) -> Quad {
+  return Quad(B4[b], B4[b + ldb4], B4[b + 2u * ldb4], B4[b + 3u * ldb4]);
+}
+
 // acc += a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3, where b_i is row k+i of B at this lane's 4 columns.
-fn mac(acc: vec4f, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
-  return acc + a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
+fn mac(acc: vec4f, a: vec4f, q: Quad) -> vec4f {
+  return acc + a.x * q.b0 + a.y * q.b1 + a.z * q.b2 + a.w * q.b3;
 }
 
 struct Acc { r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f, r4: vec4f, r5: vec4f, r6: vec4f, r7: vec4f }
 
 // One k-step for all 8 rows: lane r's `a` is row r's 4 values along k.
-fn step(s: Acc, a: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Acc {
+fn step(s: Acc, a: vec4f, q: Quad) -> Acc {
   var o = s;
-  o.r0 = mac(o.r0, subgroupBroadcast(a, 0u), b0, b1, b2, b3);
-  o.r1 = mac(o.r1, subgroupBroadcast(a, 1u), b0, b1, b2, b3);
-  o.r2 = mac(o.r2, subgroupBroadcast(a, 2u), b0, b1, b2, b3);
-  o.r3 = mac(o.r3, subgroupBroadcast(a, 3u), b0, b1, b2, b3);
-  o.r4 = mac(o.r4, subgroupBroadcast(a, 4u), b0, b1, b2, b3);
-  o.r5 = mac(o.r5, subgroupBroadcast(a, 5u), b0, b1, b2, b3);
-  o.r6 = mac(o.r6, subgroupBroadcast(a, 6u), b0, b1, b2, b3);
-  o.r7 = mac(o.r7, subgroupBroadcast(a, 7u), b0, b1, b2, b3);
+  o.r0 = mac(o.r0, subgroupBroadcast(a, 0u), q);
+  o.r1 = mac(o.r1, subgroupBroadcast(a, 1u), q);
+  o.r2 = mac(o.r2, subgroupBroadcast(a, 2u), q);
+  o.r3 = mac(o.r3, subgroupBroadcast(a, 3u), q);
+  o.r4 = mac(o.r4, subgroupBroadcast(a, 4u), q);
+  o.r5 = mac(o.r5, subgroupBroadcast(a, 5u), q);
+  o.r6 = mac(o.r6, subgroupBroadcast(a, 6u), q);
+  o.r7 = mac(o.r7, subgroupBroadcast(a, 7u), q);
   return o;
 }
 
 // step() for tn's vec4 loads: row r's 4 values along k are component r % 4 of lanes h, 2 + h,
 // 4 + h and 6 + h, where h = r / 4.
-fn stepT(s: Acc, v: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> Acc {
+fn stepT(s: Acc, v: vec4f, q: Quad) -> Acc {
   var o = s;
-  o.r0 = mac(o.r0, vec4f(subgroupBroadcast(v.x, 0u), subgroupBroadcast(v.x, 2u), subgroupBroadcast(v.x, 4u), subgroupBroadcast(v.x, 6u)), b0, b1, b2, b3);
-  o.r1 = mac(o.r1, vec4f(subgroupBroadcast(v.y, 0u), subgroupBroadcast(v.y, 2u), subgroupBroadcast(v.y, 4u), subgroupBroadcast(v.y, 6u)), b0, b1, b2, b3);
-  o.r2 = mac(o.r2, vec4f(subgroupBroadcast(v.z, 0u), subgroupBroadcast(v.z, 2u), subgroupBroadcast(v.z, 4u), subgroupBroadcast(v.z, 6u)), b0, b1, b2, b3);
-  o.r3 = mac(o.r3, vec4f(subgroupBroadcast(v.w, 0u), subgroupBroadcast(v.w, 2u), subgroupBroadcast(v.w, 4u), subgroupBroadcast(v.w, 6u)), b0, b1, b2, b3);
-  o.r4 = mac(o.r4, vec4f(subgroupBroadcast(v.x, 1u), subgroupBroadcast(v.x, 3u), subgroupBroadcast(v.x, 5u), subgroupBroadcast(v.x, 7u)), b0, b1, b2, b3);
-  o.r5 = mac(o.r5, vec4f(subgroupBroadcast(v.y, 1u), subgroupBroadcast(v.y, 3u), subgroupBroadcast(v.y, 5u), subgroupBroadcast(v.y, 7u)), b0, b1, b2, b3);
-  o.r6 = mac(o.r6, vec4f(subgroupBroadcast(v.z, 1u), subgroupBroadcast(v.z, 3u), subgroupBroadcast(v.z, 5u), subgroupBroadcast(v.z, 7u)), b0, b1, b2, b3);
-  o.r7 = mac(o.r7, vec4f(subgroupBroadcast(v.w, 1u), subgroupBroadcast(v.w, 3u), subgroupBroadcast(v.w, 5u), subgroupBroadcast(v.w, 7u)), b0, b1, b2, b3);
+  o.r0 = mac(o.r0, vec4f(subgroupBroadcast(v.x, 0u), subgroupBroadcast(v.x, 2u), subgroupBroadcast(v.x, 4u), subgroupBroadcast(v.x, 6u)), q);
+  o.r1 = mac(o.r1, vec4f(subgroupBroadcast(v.y, 0u), subgroupBroadcast(v.y, 2u), subgroupBroadcast(v.y, 4u), subgroupBroadcast(v.y, 6u)), q);
+  o.r2 = mac(o.r2, vec4f(subgroupBroadcast(v.z, 0u), subgroupBroadcast(v.z, 2u), subgroupBroadcast(v.z, 4u), subgroupBroadcast(v.z, 6u)), q);
+  o.r3 = mac(o.r3, vec4f(subgroupBroadcast(v.w, 0u), subgroupBroadcast(v.w, 2u), subgroupBroadcast(v.w, 4u), subgroupBroadcast(v.w, 6u)), q);
+  o.r4 = mac(o.r4, vec4f(subgroupBroadcast(v.x, 1u), subgroupBroadcast(v.x, 3u), subgroupBroadcast(v.x, 5u), subgroupBroadcast(v.x, 7u)), q);
+  o.r5 = mac(o.r5, vec4f(subgroupBroadcast(v.y, 1u), subgroupBroadcast(v.y, 3u), subgroupBroadcast(v.y, 5u), subgroupBroadcast(v.y, 7u)), q);
+  o.r6 = mac(o.r6, vec4f(subgroupBroadcast(v.z, 1u), subgroupBroadcast(v.z, 3u), subgroupBroadcast(v.z, 5u), subgroupBroadcast(v.z, 7u)), q);
+  o.r7 = mac(o.r7, vec4f(subgroupBroadcast(v.w, 1u), subgroupBroadcast(v.w, 3u), subgroupBroadcast(v.w, 5u), subgroupBroadcast(v.w, 7u)), q);
   return o;
 }
 
@@ -101,13 +107,9 @@ fn nn(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
   var s: Acc;
   var s1: Acc;
   for (var k = 0u; k < p.K; k += 4u) {
-    let b = bBase + k * ldb4;
-    let b0 = B4[b];
-    let b1 = B4[b + ldb4];
-    let b2 = B4[b + 2u * ldb4];
-    let b3 = B4[b + 3u * ldb4];
-    s = step(s, A4[aBase + k / 4u], b0, b1, b2, b3);
-    if (ROWS == 16u) { s1 = step(s1, A4[aBase1 + k / 4u], b0, b1, b2, b3); }
+    let q = loadB(bBase + k * ldb4, ldb4);
+    s = step(s, A4[aBase + k / 4u], q);
+    if (ROWS == 16u) { s1 = step(s1, A4[aBase1 + k / 4u], q); }
   }
   store(s, wid.z, m0, gid.x);
   if (ROWS == 16u) { store(s1, wid.z, m0 + 8u, gid.x); }
@@ -133,12 +135,9 @@ fn nt(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
     let w1 = B4[bBase + ldb4 + k4];
     let w2 = B4[bBase + 2u * ldb4 + k4];
     let w3 = B4[bBase + 3u * ldb4 + k4];
-    let b0 = vec4f(w0.x, w1.x, w2.x, w3.x);
-    let b1 = vec4f(w0.y, w1.y, w2.y, w3.y);
-    let b2 = vec4f(w0.z, w1.z, w2.z, w3.z);
-    let b3 = vec4f(w0.w, w1.w, w2.w, w3.w);
-    s = step(s, A4[aBase + k4], b0, b1, b2, b3);
-    if (ROWS == 16u) { s1 = step(s1, A4[aBase1 + k4], b0, b1, b2, b3); }
+    let q = Quad(vec4f(w0.x, w1.x, w2.x, w3.x), vec4f(w0.y, w1.y, w2.y, w3.y), vec4f(w0.z, w1.z, w2.z, w3.z), vec4f(w0.w, w1.w, w2.w, w3.w));
+    s = step(s, A4[aBase + k4], q);
+    if (ROWS == 16u) { s1 = step(s1, A4[aBase1 + k4], q); }
   }
   store(s, wid.z, m0, gid.x);
   if (ROWS == 16u) { store(s1, wid.z, m0 + 8u, gid.x); }
@@ -158,14 +157,10 @@ fn tn(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec
   var s: Acc;
   var s1: Acc;
   for (var k = 0u; k < p.K; k += 4u) {
-    let b = bBase + k * ldb4;
-    let b0 = B4[b];
-    let b1 = B4[b + ldb4];
-    let b2 = B4[b + 2u * ldb4];
-    let b3 = B4[b + 3u * ldb4];
-    s = step(s, vec4f(A1[aBase + k * lda], A1[aBase + (k + 1u) * lda], A1[aBase + (k + 2u) * lda], A1[aBase + (k + 3u) * lda]), b0, b1, b2, b3);
+    let q = loadB(bBase + k * ldb4, ldb4);
+    s = step(s, vec4f(A1[aBase + k * lda], A1[aBase + (k + 1u) * lda], A1[aBase + (k + 2u) * lda], A1[aBase + (k + 3u) * lda]), q);
     if (ROWS == 16u) {
-      s1 = step(s1, vec4f(A1[aBase1 + k * lda], A1[aBase1 + (k + 1u) * lda], A1[aBase1 + (k + 2u) * lda], A1[aBase1 + (k + 3u) * lda]), b0, b1, b2, b3);
+      s1 = step(s1, vec4f(A1[aBase1 + k * lda], A1[aBase1 + (k + 1u) * lda], A1[aBase1 + (k + 2u) * lda], A1[aBase1 + (k + 3u) * lda]), q);
     }
   }
   store(s, wid.z, m0, gid.x);
@@ -189,13 +184,9 @@ fn tn4(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: ve
   var s: Acc;
   var s1: Acc;
   for (var k = 0u; k < p.K; k += 4u) {
-    let b = bBase + k * ldb4;
-    let b0 = B4[b];
-    let b1 = B4[b + ldb4];
-    let b2 = B4[b + 2u * ldb4];
-    let b3 = B4[b + 3u * ldb4];
-    s = stepT(s, A4[aBase + k * lda4], b0, b1, b2, b3);
-    if (ROWS == 16u) { s1 = stepT(s1, A4[aBase1 + k * lda4], b0, b1, b2, b3); }
+    let q = loadB(bBase + k * ldb4, ldb4);
+    s = stepT(s, A4[aBase + k * lda4], q);
+    if (ROWS == 16u) { s1 = stepT(s1, A4[aBase1 + k * lda4], q); }
   }
   store(s, wid.z, m0, gid.x);
   if (ROWS == 16u) { store(s1, wid.z, m0 + 8u, gid.x); }
