@@ -47,6 +47,28 @@ function torchPeer(args: string[]): { forward_ms: number; train_ms: number; thre
 }
 
 /**
+ * Runs crab's measurement between two runs of the PyTorch peer and adds PyTorch's rows with the
+ * mean of the two. This machine's speed drifts by up to 1.5× within minutes, and a ratio against
+ * one peer run taken minutes after crab's absorbed that drift; the note shows both runs, so a
+ * drift during the bench is visible in its output.
+ */
+async function bracketedByTorch(rows: Row[], w: string, units: number, unit: string, args: string[], crab: () => Promise<void>): Promise<void> {
+  const before = torchPeer(args);
+  await crab();
+  const runs = before ? [before, torchPeer(args)].filter((r) => r !== null) : [];
+  if (!runs.length) return;
+  const p = runs[0]!;
+  const impl = `pytorch ${p.torch} cpu (${p.threads} threads)`;
+  const row = (what: string, key: 'forward_ms' | 'train_ms', extra: string): Row => {
+    const ms = runs.reduce((s, r) => s + r[key], 0) / runs.length;
+    const each = runs.map((r) => (r[key] / 1000).toFixed(2)).join(' s before crab, ') + (runs.length > 1 ? ' s after' : ' s');
+    return { workload: `${w} ${what}`, impl, ms, rate: units / (ms / 1000), unit: `${unit}/s`, note: `${each}${extra}` };
+  };
+  rows.push(row('forward', 'forward_ms', ''));
+  rows.push(row('forward+backward', 'train_ms', `; activations saved for the backward ${(p.saved_bytes / 2 ** 20).toFixed(0)} MiB`));
+}
+
+/**
  * GPU time of one more run of `fn` from timestamp queries (undefined without them). A single long
  * wait's wall time is bounded below by the runtime's sleep-before-wait estimate, learnt from the
  * warm-up; the GPU time is the kernels' own.
@@ -137,12 +159,8 @@ export async function benchRoberta(opts: { quick?: boolean } = {}): Promise<void
   const g = new Rng(2);
   const ids = fromArray(Int32Array.from({ length: B * T }, () => 3 + Math.floor(g.next() * 50000)), [B, T], 'i32');
   const w = `roberta-base B${B}×${T}`;
-  await measure(rows, w, B * T, 'tokens', () => model.forward(ids).lastHiddenState, model, opts.quick ? 1 : 2);
-  const peer = torchPeer(['roberta', String(B), String(T)]);
-  if (peer) {
-    rows.push({ workload: `${w} forward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.forward_ms, rate: (B * T) / (peer.forward_ms / 1000), unit: 'tokens/s' });
-    rows.push({ workload: `${w} forward+backward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.train_ms, rate: (B * T) / (peer.train_ms / 1000), unit: 'tokens/s', note: `activations saved for the backward ${(peer.saved_bytes / 2 ** 20).toFixed(0)} MiB` });
-  }
+  await bracketedByTorch(rows, w, B * T, 'tokens', ['roberta', String(B), String(T)],
+    () => measure(rows, w, B * T, 'tokens', () => model.forward(ids).lastHiddenState, model, opts.quick ? 1 : 2));
   report('roberta', rows, { adapter: deviceInfo().name });
 }
 
@@ -154,11 +172,7 @@ export async function benchWavlm(opts: { quick?: boolean; clips?: number; second
   const S = 16000 * seconds;
   const wave = fromArray(Float32Array.from({ length: B * S }, () => 0.1 * g.normal()), [B, S]);
   const w = `wavlm-base-plus ${B} clips × ${seconds} s`;
-  await measure(rows, w, B * seconds, 'audio s', () => model.forward(wave).lastHiddenState, model, 1);
-  const peer = torchPeer(['wavlm', String(B), String(seconds)]);
-  if (peer) {
-    rows.push({ workload: `${w} forward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.forward_ms, rate: (B * seconds) / (peer.forward_ms / 1000), unit: 'audio s/s' });
-    rows.push({ workload: `${w} forward+backward`, impl: `pytorch ${peer.torch} cpu (${peer.threads} threads)`, ms: peer.train_ms, rate: (B * seconds) / (peer.train_ms / 1000), unit: 'audio s/s', note: `activations saved for the backward ${(peer.saved_bytes / 2 ** 20).toFixed(0)} MiB` });
-  }
+  await bracketedByTorch(rows, w, B * seconds, 'audio s', ['wavlm', String(B), String(seconds)],
+    () => measure(rows, w, B * seconds, 'audio s', () => model.forward(wave).lastHiddenState, model, 1));
   report('wavlm', rows, { adapter: deviceInfo().name });
 }
